@@ -1,0 +1,133 @@
+"""Input checks shared by every public function.
+
+Each checker either returns a clean ``float64`` array / Python scalar or raises a
+``ValueError`` / ``TypeError`` whose message names the offending argument and says what
+was expected, so that bad input never turns into a NaN result or a raw numpy traceback.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+
+
+def as_float_array(value, name: str, ndim: int) -> np.ndarray:
+    """Convert ``value`` to a finite, C-contiguous float64 array with ``ndim`` dimensions.
+
+    Integer (and float) arrays and nested lists are accepted and converted; complex, boolean,
+    object and string data are rejected with a ``TypeError``.
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular {ndim}-D array of numbers: {error}") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold real numbers (integer or float); got an array of dtype {array.dtype}"
+        )
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array; got {array.ndim}-D with shape {array.shape}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def check_data(X, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a finite float64 array of shape (N, D) with N >= 1 and D >= 1."""
+    if not isinstance(X, np.ndarray):
+        try:
+            shape = np.shape(X)
+        except ValueError:
+            shape = None
+        if shape is not None and len(shape) != 2:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_samples, n_features); got {len(shape)}-D"
+                " input (reshape a single feature with X.reshape(-1, 1))"
+            )
+    elif X.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got {X.ndim}-D array"
+            f" with shape {X.shape} (reshape a single feature with X.reshape(-1, 1))"
+        )
+    array = as_float_array(X, name, ndim=2)
+    n_samples, n_features = array.shape
+    if n_samples < 1 or n_features < 1:
+        raise ValueError(f"{name} must have at least one row and one column; got shape {array.shape}")
+    return array
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Return per-row weights of shape (N,): finite, non-negative, with a positive sum.
+
+    ``None`` means every row has weight one.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weights = as_float_array(sample_weight, "sample_weight", ndim=1)
+    if weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have one entry per row of X ({n_samples}); got {weights.shape[0]}"
+        )
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be non-negative")
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum (all weights are zero)")
+    return weights
+
+
+def check_responsibilities(responsibilities, n_samples: int, name: str = "responsibilities") -> np.ndarray:
+    """Return an (N, K) array whose rows lie on the probability simplex (to 1e-6)."""
+    array = as_float_array(responsibilities, name, ndim=2)
+    if array.shape[0] != n_samples:
+        raise ValueError(f"{name} must have one row per row of X ({n_samples}); got {array.shape[0]}")
+    if array.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one column (one per component)")
+    if np.any(array < 0):
+        raise ValueError(f"{name} must be non-negative")
+    row_sums = array.sum(axis=1)
+    if not np.allclose(row_sums, 1.0, rtol=0.0, atol=1e-6):
+        worst = int(np.argmax(np.abs(row_sums - 1.0)))
+        raise ValueError(f"each row of {name} must sum to 1; row {worst} sums to {row_sums[worst]:.6g}")
+    return array
+
+
+def check_covariance_type(covariance_type) -> str:
+    if not isinstance(covariance_type, str) or covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}; got {covariance_type!r}")
+    return covariance_type
+
+
+def check_nonnegative_real(value, name: str) -> float:
+    """A finite real number >= 0 (booleans are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value}")
+    return value
+
+
+def check_count(value, name: str, minimum: int) -> int:
+    """An integer >= ``minimum`` (booleans and floats such as 2.5 are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    return value
+
+
+def check_params_match(X: np.ndarray, params, name: str = "params") -> None:
+    """Raise unless ``params`` is a GMMParams whose dimension equals X's number of columns."""
+    from .params import GMMParams
+
+    if not isinstance(params, GMMParams):
+        raise TypeError(f"{name} must be an emlib.GMMParams; got {type(params).__name__}")
+    if params.n_features != X.shape[1]:
+        raise ValueError(
+            f"{name} has dimension {params.n_features} but X has {X.shape[1]} columns (features)"
+        )

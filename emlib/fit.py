@@ -1,0 +1,240 @@
+"""Fitting a Gaussian mixture by EM: initialisation, the EM loop, the stopping rule, restarts."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.vq import ClusterError, kmeans2, vq
+
+from ._validation import (
+    check_count,
+    check_covariance_type,
+    check_data,
+    check_nonnegative_real,
+    check_params_match,
+    check_sample_weight,
+)
+from .expectation import expectation
+from .maximization import maximization
+from .params import GMMParams
+
+#: The relative default regularisation: reg_covar = RELATIVE_REG_COVAR × mean feature variance.
+RELATIVE_REG_COVAR = 1e-6
+#: How many k-means++ seedings are tried before concluding the data cannot fill K clusters.
+KMEANS_ATTEMPTS = 10
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before meeting the stopping rule (book eq. :eq:`soft-em-stopping`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class GMMFit:
+    """The result of :func:`fit_gmm`.
+
+    Attributes
+    ----------
+    params : GMMParams
+        The fitted parameters (of the best of the ``n_init`` runs).
+    log_likelihoods : ndarray of shape (n_iter + 1,)
+        Total log-likelihood log p(X | θ_t) of each iterate: entry 0 for the initial
+        parameters, entry t after the t-th EM iteration. Non-decreasing for EM without
+        regularisation (up to rounding).
+    n_iter : int
+        Number of EM iterations (M-steps) performed.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    responsibilities : ndarray of shape (N, K)
+        Responsibilities γ(z_nk) under the fitted parameters.
+    reg_covar : float
+        The absolute regularisation that was added to the covariance diagonals.
+    covariance_type : str
+        The covariance structure that was fitted.
+    """
+
+    params: GMMParams
+    log_likelihoods: np.ndarray
+    n_iter: int
+    converged: bool
+    responsibilities: np.ndarray
+    reg_covar: float
+    covariance_type: str
+
+    def __repr__(self) -> str:
+        return (
+            f"GMMFit(n_components={self.params.n_components}, covariance_type={self.covariance_type!r},"
+            f" n_iter={self.n_iter}, converged={self.converged},"
+            f" log_likelihood={self.log_likelihoods[-1]:.6f})"
+        )
+
+
+def fit_gmm(
+    X,
+    n_components: int,
+    *,
+    covariance_type: str = "full",
+    init="k-means++",
+    max_iter: int = 1000,
+    tol: float = 1e-6,
+    reg_covar: float | None = None,
+    n_init: int = 1,
+    random_state=None,
+    sample_weight=None,
+) -> GMMFit:
+    """Fit a Gaussian mixture to X by (soft) EM.
+
+    Each iteration is one :func:`emlib.m_step` on the current responsibilities followed by
+    one E-step (:func:`emlib.e_step`), which also yields the new log-likelihood.
+
+    **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
+    soon as the log-likelihood per unit of weight rises by no more than ``tol`` in one
+    iteration, (ℓ_{t+1} − ℓ_t) / Σ_n w_n ≤ tol. A decrease, which only rounding or
+    regularisation can cause, also stops. The rule is invariant to rescaling the data.
+    With ``tol=0`` the loop runs until ``max_iter`` unless the log-likelihood stops rising.
+
+    **Regularisation** (eq. :eq:`soft-em-reg-covar`): every covariance gets ``reg_covar``
+    added to its diagonal. ``reg_covar=None`` (default) uses 1e-6 times the mean (weighted)
+    feature variance of X, so fitting c·X gives exactly the c-scaled fit of X; a float is an
+    absolute amount, as in scikit-learn; ``0`` is pure maximum likelihood, which fails with a
+    :class:`emlib.SingularCovarianceError` if a component collapses.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        Data.
+    n_components : int
+        K >= 1, at most the number of rows of X.
+    covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
+        Covariance structure (see :func:`emlib.m_step`).
+    init : GMMParams or "k-means++", default "k-means++"
+        Starting parameters, or the seeding method: k-means++ seeding and Lloyd iterations
+        (``scipy.cluster.vq.kmeans2``) on the rows with positive weight, then one M-step on
+        the resulting hard assignments.
+    max_iter : int, default 1000
+        Maximum number of EM iterations (0 evaluates the initial parameters only).
+    tol : float, default 1e-6
+        Threshold of the stopping rule, per unit of weight (per observation).
+    reg_covar : float or None, default None
+        Covariance regularisation (see above).
+    n_init : int, default 1
+        Number of k-means++ initialisations; the run with the highest final log-likelihood
+        is kept. Must be 1 when ``init`` is a GMMParams.
+    random_state : None, int or numpy.random.Generator
+        Seed of the initialisation (the EM iterations themselves are deterministic).
+    sample_weight : array_like of shape (N,), optional
+        Non-negative row weights (book eq. :eq:`soft-em-sample-weights`).
+
+    Returns
+    -------
+    GMMFit
+        Parameters, log-likelihood history, iteration count, convergence flag, final
+        responsibilities and the regularisation used.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the best run did not meet the stopping rule within ``max_iter`` iterations.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On invalid input; :class:`emlib.SingularCovarianceError` (a ValueError) when a
+        covariance becomes singular during fitting.
+    """
+    X = check_data(X)
+    n_components = check_count(n_components, "n_components", minimum=1)
+    if n_components > X.shape[0]:
+        raise ValueError(f"n_components ({n_components}) must not exceed the number of rows of X ({X.shape[0]})")
+    covariance_type = check_covariance_type(covariance_type)
+    max_iter = check_count(max_iter, "max_iter", minimum=0)
+    tol = check_nonnegative_real(tol, "tol")
+    n_init = check_count(n_init, "n_init", minimum=1)
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    reg_covar = _resolve_reg_covar(reg_covar, X, weights)
+
+    if isinstance(init, GMMParams):
+        check_params_match(X, init, name="init")
+        if init.n_components != n_components:
+            raise ValueError(f"init has {init.n_components} components but n_components is {n_components}")
+        if n_init != 1:
+            raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
+        starts = [init]
+    elif isinstance(init, str) and init == "k-means++":
+        rng = np.random.default_rng(random_state)
+        starts = (
+            _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng)
+            for _ in range(n_init)
+        )
+    else:
+        raise ValueError(f"init must be an emlib.GMMParams or 'k-means++'; got {init!r}")
+
+    best = None
+    for start in starts:
+        fit = _run_em(X, weights, start, covariance_type, reg_covar, max_iter, tol)
+        if best is None or fit.log_likelihoods[-1] > best.log_likelihoods[-1]:
+            best = fit
+    if not best.converged and max_iter > 0:
+        warnings.warn(
+            f"EM did not meet the stopping rule (tol={tol:g}) within max_iter={max_iter} iterations;"
+            " increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return best
+
+
+def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
+    if reg_covar is not None:
+        return check_nonnegative_real(reg_covar, "reg_covar")
+    total = weights.sum()
+    mean = (weights @ X) / total
+    mean_variance = float(np.mean(weights @ (X - mean) ** 2 / total))
+    if mean_variance == 0.0:
+        raise ValueError(
+            "every feature of X is constant, so the relative default reg_covar (1e-6 times the mean"
+            " feature variance) is zero; pass an absolute reg_covar > 0"
+        )
+    return RELATIVE_REG_COVAR * mean_variance
+
+
+def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng) -> GMMParams:
+    """k-means++ seeding + Lloyd (scipy's kmeans2), then an M-step on the hard assignments."""
+    support = X[weights > 0]
+    for _ in range(KMEANS_ATTEMPTS):
+        try:
+            centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")
+        except ClusterError:
+            continue
+        labels, _ = vq(X, centroids, check_finite=False)
+        assignments = np.zeros((X.shape[0], n_components))
+        assignments[np.arange(X.shape[0]), labels] = 1.0
+        if np.all((weights @ assignments) > 0):
+            return maximization(X, assignments, weights, covariance_type, reg_covar)
+    raise ValueError(
+        f"k-means++ could not place n_components={n_components} non-empty clusters in"
+        f" {KMEANS_ATTEMPTS} attempts: X (rows with positive sample_weight) has too few distinct"
+        " rows for this many components"
+    )
+
+
+def _run_em(X, weights, params, covariance_type, reg_covar, max_iter, tol) -> GMMFit:
+    total_weight = weights.sum()
+    log_marginals, log_responsibilities = expectation(X, params)
+    history = [float(weights @ log_marginals)]
+    converged = False
+    n_iter = 0
+    while n_iter < max_iter:
+        params = maximization(X, np.exp(log_responsibilities), weights, covariance_type, reg_covar)
+        log_marginals, log_responsibilities = expectation(X, params)
+        history.append(float(weights @ log_marginals))
+        n_iter += 1
+        if (history[-1] - history[-2]) <= tol * total_weight:
+            converged = True
+            break
+    responsibilities = np.exp(log_responsibilities)
+    log_likelihoods = np.array(history)
+    for array in (responsibilities, log_likelihoods):
+        array.flags.writeable = False
+    return GMMFit(params, log_likelihoods, n_iter, converged, responsibilities, reg_covar, covariance_type)

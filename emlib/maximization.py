@@ -1,0 +1,171 @@
+"""The M-step of a Gaussian mixture: closed-form maximisers of Q(θ, θ_old).
+
+Covariances are accumulated from centred data, Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k, never
+as E[xxᵀ] − μμᵀ, whose cancellation loses every digit when the data sit far from the origin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import (
+    check_covariance_type,
+    check_data,
+    check_nonnegative_real,
+    check_responsibilities,
+    check_sample_weight,
+)
+from .params import GMMParams, SingularCovarianceError, cholesky_factors
+
+#: A covariance whose smallest Cholesky pivot is below this many units of rounding of the data
+#: is numerically singular: its "spread" is rounding noise.
+RESOLUTION_UNITS = 10.0
+
+
+def m_step(
+    X,
+    responsibilities,
+    *,
+    covariance_type: str = "full",
+    reg_covar: float = 0.0,
+    sample_weight=None,
+) -> GMMParams:
+    """The M-step: the parameters that maximise Q(θ, θ_old) for fixed responsibilities.
+
+    With r_nk = w_n γ(z_nk) (w_n = 1 without sample weights, book eq.
+    :eq:`soft-em-sample-weights`) and N_k = Σ_n r_nk (eq. :eq:`soft-em-nk`):
+
+    - weights π_k = N_k / Σ_n w_n (eq. :eq:`soft-em-pi`),
+    - means μ_k = Σ_n r_nk x_n / N_k (eq. :eq:`soft-em-mu`),
+    - covariances, by ``covariance_type``:
+
+      - ``"full"``: Σ_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k (eq. :eq:`soft-em-sigma`);
+      - ``"diag"``: the diagonal of the full update (eq. :eq:`soft-em-sigma-diag`);
+      - ``"spherical"``: σ_k² I with σ_k² the mean of the diagonal (eq. :eq:`soft-em-sigma-spherical`);
+      - ``"tied"``: one Σ = Σ_k Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / Σ_n w_n shared by all
+        components (eq. :eq:`soft-em-sigma-tied`);
+
+      plus ``reg_covar`` on every diagonal (eq. :eq:`soft-em-reg-covar`).
+
+    Parameters
+    ----------
+    X : array_like of shape (N, D)
+        Data.
+    responsibilities : array_like of shape (N, K)
+        Non-negative, each row summing to one (for example from :func:`emlib.e_step`, or
+        one-hot rows for hard assignments).
+    covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
+        Structure imposed on the covariances. The result always stores full (K, D, D)
+        matrices.
+    reg_covar : float, default 0.0
+        Absolute amount added to every covariance diagonal. The default 0 is the pure
+        maximum-likelihood update; :func:`emlib.fit_gmm` defaults to a relative amount.
+    sample_weight : array_like of shape (N,), optional
+        Non-negative row weights (default: all ones).
+
+    Returns
+    -------
+    GMMParams
+        The updated parameters θ_new.
+
+    Raises
+    ------
+    ValueError
+        On invalid input, when a component receives no responsibility at all (N_k = 0), or
+        (:class:`emlib.SingularCovarianceError`) when a covariance is singular, e.g. a
+        component that has collapsed onto a single point with ``reg_covar=0``.
+    """
+    X = check_data(X)
+    responsibilities = check_responsibilities(responsibilities, X.shape[0])
+    covariance_type = check_covariance_type(covariance_type)
+    reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    return maximization(X, responsibilities, weights, covariance_type, reg_covar)
+
+
+def maximization(
+    X: np.ndarray,
+    responsibilities: np.ndarray,
+    sample_weight: np.ndarray,
+    covariance_type: str,
+    reg_covar: float,
+) -> GMMParams:
+    """:func:`m_step` on inputs that are already validated (used inside the EM loop)."""
+    weighted = responsibilities * sample_weight[:, np.newaxis]
+    counts = weighted.sum(axis=0)  # N_k
+    empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
+    if empty.size:
+        raise ValueError(
+            f"component {empty[0]} has no responsibility (N_k = 0), so its mean and covariance"
+            " are undefined; re-initialise or use fewer components"
+        )
+    total = sample_weight.sum()
+    # Work relative to the weighted data mean: the means and the centred scatter then carry
+    # full relative precision even when the data sit far from the origin.
+    origin = (sample_weight @ X) / total
+    centred = X - origin
+    centred_means = (weighted.T @ centred) / counts[:, np.newaxis]
+    covariances = _COVARIANCE_UPDATES[covariance_type](centred, weighted, counts, centred_means, total)
+    n_features = X.shape[1]
+    covariances += reg_covar * np.eye(n_features)
+    _check_not_singular(covariances, X, covariance_type, reg_covar)
+    return GMMParams(counts / total, centred_means + origin, covariances)
+
+
+def _full(centred, weighted, counts, centred_means, total):
+    n_features = centred.shape[1]
+    covariances = np.empty((len(counts), n_features, n_features))
+    for k, mean in enumerate(centred_means):
+        deviations = centred - mean
+        covariances[k] = (weighted[:, k] * deviations.T) @ deviations / counts[k]
+    return covariances
+
+
+def _diag_variances(centred, weighted, counts, centred_means):
+    variances = np.empty_like(centred_means)
+    for k, mean in enumerate(centred_means):
+        variances[k] = weighted[:, k] @ (centred - mean) ** 2 / counts[k]
+    return variances
+
+
+def _diag(centred, weighted, counts, centred_means, total):
+    variances = _diag_variances(centred, weighted, counts, centred_means)
+    return variances[:, :, np.newaxis] * np.eye(centred.shape[1])
+
+
+def _spherical(centred, weighted, counts, centred_means, total):
+    variances = _diag_variances(centred, weighted, counts, centred_means).mean(axis=1)
+    return variances[:, np.newaxis, np.newaxis] * np.eye(centred.shape[1])
+
+
+def _tied(centred, weighted, counts, centred_means, total):
+    scatter = np.zeros((centred.shape[1], centred.shape[1]))
+    for k, mean in enumerate(centred_means):
+        deviations = centred - mean
+        scatter += (weighted[:, k] * deviations.T) @ deviations
+    return np.broadcast_to(scatter / total, (len(counts),) + scatter.shape).copy()
+
+
+_COVARIANCE_UPDATES = {"full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
+
+
+def _check_not_singular(covariances, X, covariance_type, reg_covar):
+    """Raise SingularCovarianceError for a covariance that is singular or below the data's rounding."""
+    resolution = RESOLUTION_UNITS * np.finfo(np.float64).eps * np.max(np.abs(X))
+    try:
+        cholesky = cholesky_factors(covariances)
+        pivots = np.diagonal(cholesky, axis1=1, axis2=2)
+        collapsed = np.flatnonzero(np.any(pivots <= resolution, axis=1))
+        if collapsed.size == 0:
+            return
+        component = int(collapsed[0])
+    except SingularCovarianceError as error:
+        component = error.component
+    which = "the shared (tied) covariance" if covariance_type == "tied" else f"component {component}"
+    raise SingularCovarianceError(
+        f"the M-step covariance of {which} is singular (reg_covar={reg_covar:.3g}): the component"
+        " has collapsed onto a point or a lower-dimensional subspace of the data. Use reg_covar > 0"
+        " (fit_gmm's default, reg_covar=None, adds 1e-6 times the mean feature variance), fewer"
+        " components, or another initialisation.",
+        component=component,
+    )

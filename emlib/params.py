@@ -1,0 +1,170 @@
+"""The parameters θ = (π, μ, Σ) of a Gaussian mixture, as one immutable, validated object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_float_array
+
+#: How far the weights may sum from one before they are rejected (they are then renormalised).
+WEIGHT_SUM_TOLERANCE = 1e-8
+#: Relative asymmetry of a covariance matrix tolerated (and removed by symmetrising).
+SYMMETRY_TOLERANCE = 1e-10
+
+
+class SingularCovarianceError(ValueError):
+    """A covariance matrix is not (numerically) positive definite.
+
+    Attributes
+    ----------
+    component : int
+        Index of the offending component.
+    """
+
+    def __init__(self, message: str, component: int):
+        super().__init__(message)
+        self.component = component
+
+
+def cholesky_factors(covariances: np.ndarray, name: str = "covariances") -> np.ndarray:
+    """Lower Cholesky factors L_k with Σ_k = L_k L_kᵀ, for a stack of matrices.
+
+    Parameters
+    ----------
+    covariances : ndarray of shape (K, D, D)
+        Symmetric matrices.
+    name : str
+        How the matrices are named in an error message.
+
+    Returns
+    -------
+    ndarray of shape (K, D, D)
+        Lower-triangular factors with positive diagonals.
+
+    Raises
+    ------
+    SingularCovarianceError
+        Naming the first component whose matrix is not positive definite.
+    """
+    try:
+        return np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        pass
+    for component, matrix in enumerate(covariances):
+        try:
+            np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:
+            raise SingularCovarianceError(
+                f"{name}[{component}] is not positive definite", component=component
+            ) from None
+    raise AssertionError("unreachable: the batched Cholesky failed but every single one succeeded")
+
+
+@dataclass(frozen=True, eq=False)
+class GMMParams:
+    """Parameters of a K-component Gaussian mixture in D dimensions (book eq. :eq:`gmm-density`).
+
+    The object is immutable: its arrays are read-only copies, validated on construction.
+    Covariances are always stored as full matrices, whatever covariance structure the
+    M-step imposed (a diagonal covariance is a full matrix with zeros off the diagonal).
+
+    Parameters
+    ----------
+    weights : array_like of shape (K,)
+        Mixing proportions π_k: non-negative, summing to one (to 1e-8; they are then
+        renormalised exactly).
+    means : array_like of shape (K, D)
+        Component means μ_k.
+    covariances : array_like of shape (K, D, D)
+        Component covariances Σ_k: symmetric (to 1e-10 relative; they are then symmetrised
+        exactly) and positive definite.
+
+    Attributes
+    ----------
+    n_components : int
+        K.
+    n_features : int
+        D.
+    covariance_cholesky : ndarray of shape (K, D, D)
+        Lower Cholesky factors L_k of the covariances, Σ_k = L_k L_kᵀ, computed once here and
+        used by every density evaluation.
+
+    Raises
+    ------
+    TypeError
+        If an argument does not hold real numbers.
+    ValueError
+        If shapes disagree, values are not finite, the weights are not a probability vector,
+        or a covariance is not symmetric (:class:`SingularCovarianceError` if it is not
+        positive definite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = GMMParams([0.3, 0.7], [[0.0], [4.0]], [[[1.0]], [[2.0]]])
+    >>> params.n_components, params.n_features
+    (2, 1)
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    covariance_cholesky: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        weights = as_float_array(self.weights, "weights", ndim=1)
+        means = as_float_array(self.means, "means", ndim=2)
+        covariances = as_float_array(self.covariances, "covariances", ndim=3)
+        n_components = weights.shape[0]
+        if n_components < 1:
+            raise ValueError("weights must have at least one entry (one per component)")
+        if means.shape[0] != n_components:
+            raise ValueError(
+                f"means must have one row per component: weights has {n_components} entries,"
+                f" means has shape {means.shape}"
+            )
+        n_features = means.shape[1]
+        if n_features < 1:
+            raise ValueError(f"means must have at least one column; got shape {means.shape}")
+        if covariances.shape != (n_components, n_features, n_features):
+            raise ValueError(
+                f"covariances must have shape (K, D, D) = ({n_components}, {n_features}, {n_features});"
+                f" got {covariances.shape}"
+            )
+        if np.any(weights < 0):
+            raise ValueError("weights must be non-negative")
+        total = weights.sum()
+        if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+            raise ValueError(f"weights must sum to 1; they sum to {total:.12g}")
+        weights = weights / total
+
+        transposed = np.swapaxes(covariances, 1, 2)
+        scale = np.max(np.abs(covariances), axis=(1, 2))
+        asymmetry = np.max(np.abs(covariances - transposed), axis=(1, 2))
+        bad = np.flatnonzero(asymmetry > SYMMETRY_TOLERANCE * scale)
+        if bad.size:
+            raise ValueError(f"covariances[{bad[0]}] is not symmetric")
+        covariances = 0.5 * (covariances + transposed)
+        cholesky = cholesky_factors(covariances)
+
+        for name, value in (
+            ("weights", weights),
+            ("means", means),
+            ("covariances", covariances),
+            ("covariance_cholesky", cholesky),
+        ):
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_components(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.means.shape[1]
+
+    def __repr__(self) -> str:
+        return f"GMMParams(n_components={self.n_components}, n_features={self.n_features})"

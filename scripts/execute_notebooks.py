@@ -1,0 +1,43 @@
+"""Execute book notebooks in place, so that their stored outputs are those of a fresh run.
+
+Usage: ``python scripts/execute_notebooks.py [NOTEBOOK ...]`` (default: every notebook under
+``book/``). Each notebook runs top to bottom in a fresh kernel of the current environment,
+with ``PYTHONHASHSEED=0`` and its own folder as working directory, exactly as ``nbval``
+re-runs it in ``make test``. A cell that raises stops that notebook and the script fails.
+"""
+
+import os
+import pathlib
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def execute(path: pathlib.Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    nbformat.write(notebook, path)
+
+
+def main(argv: list[str]) -> int:
+    os.environ["PYTHONHASHSEED"] = "0"
+    paths = [pathlib.Path(a).resolve() for a in argv] or sorted(
+        p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+    )
+    for path in paths:
+        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        execute(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
