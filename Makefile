@@ -1,0 +1,39 @@
+# The two commands of the README: `make book` builds the website, `make test` runs every test.
+# Both first create .venv from the pinned requirements.txt and install emlib into it, editable.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Notebooks are committed executed; nbval re-runs each one and compares every stored output.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+BUILD := $(BIN)/jupyter-book build . -W -n --keep-going --all
+
+.PHONY: book test lab execute clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## book: build the website into _build/html (warnings are errors)
+book: $(STAMP)
+	$(BUILD)
+
+## test: emlib's tests, nbval over every notebook, then the warnings-as-errors site build
+test: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) -p no:cacheprovider tests book
+	$(BUILD)
+
+## lab: open the notebooks in JupyterLab (installs JupyterLab into .venv on first use)
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
+	$(BIN)/jupyter lab book/
+
+## execute: re-run every notebook in place after editing it (then commit the outputs)
+execute: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py
+
+clean:
+	rm -rf _build
