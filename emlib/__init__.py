@@ -6,7 +6,9 @@ docstring, the book equation it implements.
 
 from . import datasets
 from .expectation import component_log_densities, e_step, log_likelihood
-from .fit import ConvergenceWarning, GMMFit, fit_gmm
+from .bound import complete_log_likelihood, elbo, posterior_kl
+from .fit import GaussianMixture, GMMFit, fit_gmm
+from .latent import ConvergenceWarning, EMResult, LatentVariableModel, fit_em
 from .maximization import m_step
 from .params import GMMParams, SingularCovarianceError
 

@@ -14,11 +14,12 @@ import numpy as np
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 
 
-def as_float_array(value, name: str, ndim: int) -> np.ndarray:
+def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarray:
     """Convert ``value`` to a finite, C-contiguous float64 array with ``ndim`` dimensions.
 
     Integer (and float) arrays and nested lists are accepted and converted; complex, boolean,
-    object and string data are rejected with a ``TypeError``.
+    object and string data are rejected with a ``TypeError``. With ``copy=True`` the result
+    never shares memory with ``value``.
     """
     try:
         array = np.asarray(value)
@@ -30,7 +31,7 @@ def as_float_array(value, name: str, ndim: int) -> np.ndarray:
         )
     if array.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array; got {array.ndim}-D with shape {array.shape}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    array = np.array(array, dtype=np.float64, order="C", copy=True) if copy else np.ascontiguousarray(array, dtype=np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
@@ -131,3 +132,15 @@ def check_params_match(X: np.ndarray, params, name: str = "params") -> None:
         raise ValueError(
             f"{name} has dimension {params.n_features} but X has {X.shape[1]} columns (features)"
         )
+
+
+def check_labels(labels, n_samples: int, n_components: int, name: str = "z") -> np.ndarray:
+    """Return hard labels as an int array of shape (N,) with values in 0..K-1."""
+    array = np.asarray(labels)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integer labels; got dtype {array.dtype}")
+    if array.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},), one label per row of X; got {array.shape}")
+    if n_samples and (array.min() < 0 or array.max() >= n_components):
+        raise ValueError(f"{name} must hold labels in 0..{n_components - 1}; got values in {array.min()}..{array.max()}")
+    return array.astype(np.intp)

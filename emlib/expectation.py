@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import logsumexp
 
 from ._validation import check_data, check_params_match, check_sample_weight
+from .latent import log_bayes
 from .params import GMMParams
 
 LOG_2PI = np.log(2.0 * np.pi)
@@ -38,10 +38,10 @@ def component_log_densities(X, params: GMMParams) -> np.ndarray:
     """
     X = check_data(X)
     check_params_match(X, params)
-    return _component_log_densities(X, params)
+    return gaussian_log_densities(X, params)
 
 
-def _component_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
+def gaussian_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
     n_samples, n_features = X.shape
     log_densities = np.empty((n_samples, params.n_components))
     for k, (mean, cholesky) in enumerate(zip(params.means, params.covariance_cholesky)):
@@ -52,11 +52,15 @@ def _component_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
     return log_densities
 
 
-def _log_joint(X: np.ndarray, params: GMMParams) -> np.ndarray:
-    """log π_k + log N(x_n | μ_k, Σ_k), shape (N, K); −inf where π_k = 0."""
+def log_weights(params: GMMParams) -> np.ndarray:
+    """log π_k, shape (K,); −inf where π_k = 0."""
     with np.errstate(divide="ignore"):
-        log_weights = np.log(params.weights)
-    return _component_log_densities(X, params) + log_weights
+        return np.log(params.weights)
+
+
+def log_joint(X: np.ndarray, params: GMMParams) -> np.ndarray:
+    """log π_k + log N(x_n | μ_k, Σ_k), shape (N, K); −inf where π_k = 0."""
+    return gaussian_log_densities(X, params) + log_weights(params)
 
 
 def expectation(X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
@@ -69,9 +73,7 @@ def expectation(X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarra
     log_responsibilities : ndarray of shape (N, K)
         log γ(z_nk).
     """
-    log_joint = _log_joint(X, params)
-    log_marginals = logsumexp(log_joint, axis=1)
-    return log_marginals, log_joint - log_marginals[:, np.newaxis]
+    return log_bayes(gaussian_log_densities(X, params), log_weights(params))
 
 
 def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:

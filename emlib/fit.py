@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,8 @@ from ._validation import (
     check_params_match,
     check_sample_weight,
 )
-from .expectation import expectation
+from .expectation import gaussian_log_densities, log_weights
+from .latent import LatentVariableModel, run_em, warn_not_converged
 from .maximization import maximization
 from .params import GMMParams
 
@@ -26,8 +26,41 @@ RELATIVE_REG_COVAR = 1e-6
 KMEANS_ATTEMPTS = 10
 
 
-class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before meeting the stopping rule (book eq. :eq:`soft-em-stopping`)."""
+class GaussianMixture(LatentVariableModel):
+    """The Gaussian mixture as a :class:`emlib.LatentVariableModel`, for :func:`emlib.fit_em`.
+
+    log p(x_n, z_n = k | θ) = log π_k + log N(x_n | μ_k, Σ_k); the M-step is
+    :func:`emlib.m_step`. :func:`fit_gmm` runs this model through the shared EM loop.
+
+    Parameters
+    ----------
+    covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
+        Covariance structure imposed by the M-step.
+    reg_covar : float, default 0.0
+        Absolute amount added to the covariance diagonals in the M-step.
+    """
+
+    def __init__(self, covariance_type: str = "full", reg_covar: float = 0.0):
+        self.covariance_type = check_covariance_type(covariance_type)
+        self.reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
+
+    def check_data(self, X) -> np.ndarray:
+        return check_data(X)
+
+    def check_params(self, X: np.ndarray, params) -> None:
+        check_params_match(X, params)
+
+    def log_prior(self, params: GMMParams) -> np.ndarray:
+        return log_weights(params)
+
+    def log_conditional(self, X: np.ndarray, params: GMMParams) -> np.ndarray:
+        return gaussian_log_densities(X, params)
+
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray) -> GMMParams:
+        return maximization(X, posterior, sample_weight, self.covariance_type, self.reg_covar)
+
+    def __repr__(self) -> str:
+        return f"GaussianMixture(covariance_type={self.covariance_type!r}, reg_covar={self.reg_covar:g})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,12 +209,7 @@ def fit_gmm(
         if best is None or fit.log_likelihoods[-1] > best.log_likelihoods[-1]:
             best = fit
     if not best.converged and max_iter > 0:
-        warnings.warn(
-            f"EM did not meet the stopping rule (tol={tol:g}) within max_iter={max_iter} iterations;"
-            " increase max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+        warn_not_converged(tol, max_iter, stacklevel=3)
     return best
 
 
@@ -220,21 +248,14 @@ def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar
 
 
 def _run_em(X, weights, params, covariance_type, reg_covar, max_iter, tol) -> GMMFit:
-    total_weight = weights.sum()
-    log_marginals, log_responsibilities = expectation(X, params)
-    history = [float(weights @ log_marginals)]
-    converged = False
-    n_iter = 0
-    while n_iter < max_iter:
-        params = maximization(X, np.exp(log_responsibilities), weights, covariance_type, reg_covar)
-        log_marginals, log_responsibilities = expectation(X, params)
-        history.append(float(weights @ log_marginals))
-        n_iter += 1
-        if (history[-1] - history[-2]) <= tol * total_weight:
-            converged = True
-            break
-    responsibilities = np.exp(log_responsibilities)
-    log_likelihoods = np.array(history)
-    for array in (responsibilities, log_likelihoods):
-        array.flags.writeable = False
-    return GMMFit(params, log_likelihoods, n_iter, converged, responsibilities, reg_covar, covariance_type)
+    model = GaussianMixture(covariance_type, reg_covar)
+    result = run_em(model, X, weights, params, max_iter, tol)
+    return GMMFit(
+        result.params,
+        result.log_likelihoods,
+        result.n_iter,
+        result.converged,
+        result.posterior,
+        reg_covar,
+        covariance_type,
+    )

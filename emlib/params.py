@@ -114,9 +114,9 @@ class GMMParams:
     covariance_cholesky: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
-        weights = as_float_array(self.weights, "weights", ndim=1)
-        means = as_float_array(self.means, "means", ndim=2)
-        covariances = as_float_array(self.covariances, "covariances", ndim=3)
+        weights = as_float_array(self.weights, "weights", copy=True, ndim=1)
+        means = as_float_array(self.means, "means", copy=True, ndim=2)
+        covariances = as_float_array(self.covariances, "covariances", copy=True, ndim=3)
         n_components = weights.shape[0]
         if n_components < 1:
             raise ValueError("weights must have at least one entry (one per component)")

@@ -1,0 +1,201 @@
+"""EM for any latent-variable model with a discrete latent label: the general interface and loop.
+
+A model supplies two things: log p(x_n, z_n = k | θ) for every point and label, and the
+M-step, argmax_θ Σ_n Σ_k w_n q_nk log p(x_n, z_n = k | θ). Everything else — the E-step
+(posterior by Bayes' theorem), the incomplete log-likelihood (a log-sum-exp over labels), the
+EM loop and its stopping rule — is the same for every such model and lives here once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._validation import check_count, check_nonnegative_real, check_sample_weight
+
+
+def log_bayes(log_conditional: np.ndarray, log_prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bayes' theorem in log space: the evidence and the posterior of every label.
+
+    Parameters
+    ----------
+    log_conditional : ndarray of shape (N, K)
+        log p(x_n | z_n = k, θ).
+    log_prior : ndarray of shape (K,)
+        log p(z = k | θ); −inf for a label of probability zero.
+
+    Returns
+    -------
+    log_marginals : ndarray of shape (N,)
+        log p(x_n | θ) = logsumexp_k [log p(z = k | θ) + log p(x_n | z_n = k, θ)].
+    log_posterior : ndarray of shape (N, K)
+        log p(z_n = k | x_n, θ).
+    """
+    # Remove each row's largest conditional before adding the prior: for a point far from every
+    # component the conditionals are huge and negative, and adding log p(z = k) to them (or
+    # subtracting the log-marginal from them) would round away the digits that tell the labels
+    # apart; the posterior must still sum to one.
+    largest = np.max(log_conditional, axis=1, keepdims=True)
+    shifted = (log_conditional - largest) + log_prior
+    log_normalizer = logsumexp(shifted, axis=1)
+    return largest[:, 0] + log_normalizer, shifted - log_normalizer[:, np.newaxis]
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before meeting the stopping rule (book eq. :eq:`soft-em-stopping`)."""
+
+
+class LatentVariableModel(ABC):
+    """A model p(x, z | θ) whose latent variable z takes one of K values.
+
+    The joint factorises as p(x, z = k | θ) = p(z = k | θ) p(x | z = k, θ). Subclasses implement
+    :meth:`log_prior`, :meth:`log_conditional`, :meth:`maximize` and the two input checks;
+    :meth:`log_joint`, :meth:`e_step`, :meth:`log_likelihood` and :func:`fit_em` then work
+    unchanged.
+    """
+
+    @abstractmethod
+    def check_data(self, X) -> np.ndarray:
+        """Validate and convert the data; return an array whose first axis indexes points."""
+
+    @abstractmethod
+    def check_params(self, X: np.ndarray, params) -> None:
+        """Raise TypeError/ValueError unless ``params`` are parameters of this model fitting X."""
+
+    @abstractmethod
+    def log_prior(self, params) -> np.ndarray:
+        """log p(z = k | θ), shape (K,) (−inf for a label of probability zero)."""
+
+    @abstractmethod
+    def log_conditional(self, X: np.ndarray, params) -> np.ndarray:
+        """log p(x_n | z_n = k, θ), shape (N, K), for validated X and params."""
+
+    def log_joint(self, X: np.ndarray, params) -> np.ndarray:
+        """log p(x_n, z_n = k | θ) = log p(z = k | θ) + log p(x_n | z_n = k, θ), shape (N, K)."""
+        return self.log_conditional(X, params) + self.log_prior(params)
+
+    @abstractmethod
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray):
+        """The M-step: argmax_θ Σ_n w_n Σ_k q_nk log p(x_n, z_n = k | θ), for validated inputs."""
+
+    def expectation(self, X: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
+        """log p(x_n | θ), shape (N,), and the log-posterior log p(z_n = k | x_n, θ), shape (N, K)."""
+        return log_bayes(self.log_conditional(X, params), self.log_prior(params))
+
+    def e_step(self, X, params) -> np.ndarray:
+        """Posterior p(z_n = k | x_n, θ) of every label, shape (N, K) (book eq. :eq:`soft-em-responsibilities`)."""
+        X = self.check_data(X)
+        self.check_params(X, params)
+        return np.exp(self.expectation(X, params)[1])
+
+    def log_likelihood(self, X, params, *, sample_weight=None) -> float:
+        """The incomplete-data log-likelihood Σ_n w_n log Σ_k p(x_n, z_n = k | θ)."""
+        X = self.check_data(X)
+        self.check_params(X, params)
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        return float(weights @ self.expectation(X, params)[0])
+
+
+@dataclass(frozen=True, eq=False)
+class EMResult:
+    """The result of :func:`fit_em`.
+
+    Attributes
+    ----------
+    params : object
+        The final parameters (the model's parameter type).
+    log_likelihoods : ndarray of shape (n_iter + 1,)
+        log p(X | θ_t): entry 0 for the initial parameters, then one per iteration.
+    n_iter : int
+        Number of EM iterations performed.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    posterior : ndarray of shape (N, K)
+        p(z_n = k | x_n, θ) at the final parameters.
+    """
+
+    params: Any
+    log_likelihoods: np.ndarray
+    n_iter: int
+    converged: bool
+    posterior: np.ndarray
+
+
+def fit_em(model: LatentVariableModel, X, init, *, max_iter: int = 1000, tol: float = 1e-6, sample_weight=None) -> EMResult:
+    """Run EM for any :class:`LatentVariableModel` from the parameters ``init``.
+
+    Alternates the M-step (``model.maximize``) with the E-step, and stops by the rule of book
+    eq. :eq:`soft-em-stopping`: as soon as the log-likelihood per unit of weight rises by no
+    more than ``tol`` in one iteration.
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        The model, for example :class:`emlib.GaussianMixture` or :class:`emlib.BinomialMixture`.
+    X : array_like
+        Data, in the form the model accepts (first axis: points).
+    init : object
+        Starting parameters, of the model's parameter type.
+    max_iter : int, default 1000
+        Maximum number of iterations (0 evaluates ``init`` only).
+    tol : float, default 1e-6
+        Threshold of the stopping rule, per unit of weight.
+    sample_weight : array_like of shape (N,), optional
+        Non-negative row weights.
+
+    Returns
+    -------
+    EMResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the stopping rule was not met within ``max_iter`` iterations.
+    """
+    if not isinstance(model, LatentVariableModel):
+        raise TypeError(f"model must be an emlib.LatentVariableModel; got {type(model).__name__}")
+    X = model.check_data(X)
+    model.check_params(X, init)
+    max_iter = check_count(max_iter, "max_iter", minimum=0)
+    tol = check_nonnegative_real(tol, "tol")
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    result = run_em(model, X, weights, init, max_iter, tol)
+    if not result.converged and max_iter > 0:
+        warn_not_converged(tol, max_iter, stacklevel=3)
+    return result
+
+
+def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter: int, tol: float) -> EMResult:
+    """The EM loop on validated inputs; shared by :func:`fit_em` and :func:`emlib.fit_gmm`."""
+    total_weight = weights.sum()
+    log_marginals, log_posterior = model.expectation(X, params)
+    history = [float(weights @ log_marginals)]
+    converged = False
+    n_iter = 0
+    while n_iter < max_iter:
+        params = model.maximize(X, np.exp(log_posterior), weights)
+        log_marginals, log_posterior = model.expectation(X, params)
+        history.append(float(weights @ log_marginals))
+        n_iter += 1
+        if history[-1] - history[-2] <= tol * total_weight:  # book eq. (soft-em-stopping)
+            converged = True
+            break
+    posterior = np.exp(log_posterior)
+    log_likelihoods = np.array(history)
+    for array in (posterior, log_likelihoods):
+        array.flags.writeable = False
+    return EMResult(params, log_likelihoods, n_iter, converged, posterior)
+
+
+def warn_not_converged(tol: float, max_iter: int, stacklevel: int) -> None:
+    warnings.warn(
+        f"EM did not meet the stopping rule (tol={tol:g}) within max_iter={max_iter} iterations;"
+        " increase max_iter or tol",
+        ConvergenceWarning,
+        stacklevel=stacklevel,
+    )
