@@ -12,6 +12,8 @@ import numbers
 import numpy as np
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+#: How far mixture weights may sum from one before they are rejected (they are then renormalised).
+WEIGHT_SUM_TOLERANCE = 1e-8
 
 
 def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarray:
@@ -144,3 +146,15 @@ def check_labels(labels, n_samples: int, n_components: int, name: str = "z") -> 
     if n_samples and (array.min() < 0 or array.max() >= n_components):
         raise ValueError(f"{name} must hold labels in 0..{n_components - 1}; got values in {array.min()}..{array.max()}")
     return array.astype(np.intp)
+
+
+def check_mixture_weights(weights: np.ndarray) -> np.ndarray:
+    """Mixing proportions: non-negative and summing to one (to 1e-8), returned renormalised."""
+    if weights.shape[0] < 1:
+        raise ValueError("weights must have at least one entry (one per component)")
+    if np.any(weights < 0):
+        raise ValueError("weights must be non-negative")
+    total = weights.sum()
+    if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+        raise ValueError(f"weights must sum to 1; they sum to {total:.12g}")
+    return weights / total

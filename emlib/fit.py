@@ -230,6 +230,12 @@ def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
 def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng) -> GMMParams:
     """k-means++ seeding + Lloyd (scipy's kmeans2), then an M-step on the hard assignments."""
     support = X[weights > 0]
+    n_distinct = np.unique(support, axis=0).shape[0]
+    if n_distinct < n_components:
+        raise ValueError(
+            f"n_components={n_components} exceeds the number of distinct rows of X with positive"
+            f" sample_weight ({n_distinct}): k-means++ cannot seed that many clusters"
+        )
     for _ in range(KMEANS_ATTEMPTS):
         try:
             centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_mixture_weights
 
-#: How far the weights may sum from one before they are rejected (they are then renormalised).
-WEIGHT_SUM_TOLERANCE = 1e-8
 #: Relative asymmetry of a covariance matrix tolerated (and removed by symmetrising).
 SYMMETRY_TOLERANCE = 1e-10
 
@@ -117,9 +115,8 @@ class GMMParams:
         weights = as_float_array(self.weights, "weights", copy=True, ndim=1)
         means = as_float_array(self.means, "means", copy=True, ndim=2)
         covariances = as_float_array(self.covariances, "covariances", copy=True, ndim=3)
+        weights = check_mixture_weights(weights)
         n_components = weights.shape[0]
-        if n_components < 1:
-            raise ValueError("weights must have at least one entry (one per component)")
         if means.shape[0] != n_components:
             raise ValueError(
                 f"means must have one row per component: weights has {n_components} entries,"
@@ -133,12 +130,6 @@ class GMMParams:
                 f"covariances must have shape (K, D, D) = ({n_components}, {n_features}, {n_features});"
                 f" got {covariances.shape}"
             )
-        if np.any(weights < 0):
-            raise ValueError("weights must be non-negative")
-        total = weights.sum()
-        if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
-            raise ValueError(f"weights must sum to 1; they sum to {total:.12g}")
-        weights = weights / total
 
         transposed = np.swapaxes(covariances, 1, 2)
         scale = np.max(np.abs(covariances), axis=(1, 2))

@@ -1,0 +1,138 @@
+"""A mixture of binomials: runs of coin tosses, each run made with one of K coins of unknown bias.
+
+The second implementation of :class:`emlib.LatentVariableModel`, to show that EM is a general
+method: only the conditional density and the M-step differ from the Gaussian mixture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binom
+
+from ._validation import as_float_array, check_count, check_mixture_weights
+from .latent import LatentVariableModel
+
+
+@dataclass(frozen=True, eq=False)
+class BinomialMixtureParams:
+    """Parameters of a K-coin binomial mixture (book eq. :eq:`binomial-mixture`).
+
+    Parameters
+    ----------
+    weights : array_like of shape (K,)
+        Probability π_k that a run is made with coin k: non-negative, summing to one.
+    probabilities : array_like of shape (K,)
+        Head probability p_k of coin k, in [0, 1].
+    """
+
+    weights: np.ndarray
+    probabilities: np.ndarray
+
+    def __post_init__(self):
+        weights = check_mixture_weights(as_float_array(self.weights, "weights", ndim=1, copy=True))
+        probabilities = as_float_array(self.probabilities, "probabilities", ndim=1, copy=True)
+        if probabilities.shape != weights.shape:
+            raise ValueError(
+                f"probabilities must have one entry per component ({weights.shape[0]}); got {probabilities.shape[0]}"
+            )
+        if np.any((probabilities < 0) | (probabilities > 1)):
+            raise ValueError("probabilities must lie in [0, 1]")
+        for name, value in (("weights", weights), ("probabilities", probabilities)):
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    @property
+    def n_components(self) -> int:
+        return self.weights.shape[0]
+
+    def __repr__(self) -> str:
+        return f"BinomialMixtureParams(n_components={self.n_components})"
+
+
+class BinomialMixture(LatentVariableModel):
+    """Runs of ``n_trials`` tosses, each run made with one of K coins (a binomial mixture).
+
+    With z_n the coin of run n and x_n its number of heads,
+    p(x_n, z_n = k | θ) = π_k Binomial(x_n | n_trials, p_k). The M-step (book eq.
+    :eq:`binomial-mixture-m-step`) is π_k = N_k / Σ_n w_n and
+    p_k = Σ_n w_n γ_nk x_n / (n_trials N_k), with N_k = Σ_n w_n γ_nk.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of tosses in every run (>= 1).
+
+    Examples
+    --------
+    >>> import numpy as np, emlib
+    >>> model = emlib.BinomialMixture(n_trials=10)
+    >>> start = emlib.BinomialMixtureParams([0.5, 0.5], [0.6, 0.5])
+    >>> heads = np.array([5, 9, 8, 4, 7])
+    >>> result = emlib.fit_em(model, heads, start, tol=1e-10)
+    >>> bool(result.converged)
+    True
+    """
+
+    def __init__(self, n_trials: int):
+        self.n_trials = check_count(n_trials, "n_trials", minimum=1)
+
+    def check_data(self, X) -> np.ndarray:
+        """Head counts: a 1-D array of N >= 1 whole numbers in 0..n_trials."""
+        counts = as_float_array(X, "X", ndim=1)
+        if counts.shape[0] < 1:
+            raise ValueError("X must hold at least one run (head count)")
+        if np.any(counts != np.round(counts)) or np.any(counts < 0) or np.any(counts > self.n_trials):
+            raise ValueError(f"X must hold whole numbers of heads between 0 and n_trials={self.n_trials}")
+        return counts
+
+    def check_params(self, X: np.ndarray, params) -> None:
+        if not isinstance(params, BinomialMixtureParams):
+            raise TypeError(f"params must be an emlib.BinomialMixtureParams; got {type(params).__name__}")
+
+    def log_prior(self, params: BinomialMixtureParams) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(params.weights)
+
+    def log_conditional(self, X: np.ndarray, params: BinomialMixtureParams) -> np.ndarray:
+        """log Binomial(x_n | n_trials, p_k), shape (N, K)."""
+        return binom.logpmf(X[:, np.newaxis], self.n_trials, params.probabilities[np.newaxis, :])
+
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray) -> BinomialMixtureParams:
+        weighted = posterior * sample_weight[:, np.newaxis]
+        counts = weighted.sum(axis=0)  # N_k
+        empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
+        if empty.size:
+            raise ValueError(
+                f"component {empty[0]} has no responsibility (N_k = 0), so its head probability is"
+                " undefined; re-initialise or use fewer components"
+            )
+        probabilities = np.clip((weighted.T @ X) / (self.n_trials * counts), 0.0, 1.0)
+        return BinomialMixtureParams(counts / sample_weight.sum(), probabilities)
+
+    def sample(self, params: BinomialMixtureParams, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Draw n runs: the head count of each and the coin that made it.
+
+        Parameters
+        ----------
+        params : BinomialMixtureParams
+        n : int
+            Number of runs (>= 0).
+        rng : numpy.random.Generator or int
+            Random generator or seed.
+
+        Returns
+        -------
+        heads : ndarray of shape (n,), int
+        labels : ndarray of shape (n,), int
+        """
+        self.check_params(None, params)
+        n = check_count(n, "n", minimum=0)
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(check_count(rng, "rng", 0))
+        labels = rng.choice(params.n_components, size=n, p=params.weights)
+        heads = rng.binomial(self.n_trials, params.probabilities[labels])
+        return heads, labels
+
+    def __repr__(self) -> str:
+        return f"BinomialMixture(n_trials={self.n_trials})"
