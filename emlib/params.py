@@ -82,9 +82,9 @@ class GMMParams:
     Attributes
     ----------
     n_components : int
-        K.
+        Number of components, K.
     n_features : int
-        D.
+        Dimension of the data, D.
     covariance_cholesky : ndarray of shape (K, D, D)
         Lower Cholesky factors L_k of the covariances, Σ_k = L_k L_kᵀ, computed once here and
         used by every density evaluation.
