@@ -46,7 +46,14 @@ def gaussian_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
     log_densities = np.empty((n_samples, params.n_components))
     for k, (mean, cholesky) in enumerate(zip(params.means, params.covariance_cholesky)):
         whitened = solve_triangular(cholesky, (X - mean).T, lower=True, check_finite=False)
-        mahalanobis = np.einsum("ij,ij->j", whitened, whitened)
+        with np.errstate(over="ignore"):
+            mahalanobis = np.einsum("ij,ij->j", whitened, whitened)
+        if not np.all(np.isfinite(mahalanobis)):
+            row = int(np.flatnonzero(~np.isfinite(mahalanobis))[0])
+            raise ValueError(
+                f"X[{row}] is too far from component {k}: its squared Mahalanobis distance"
+                " overflows float64, so its density cannot be represented even in log space"
+            )
         log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
         log_densities[:, k] = -0.5 * (n_features * LOG_2PI + log_det + mahalanobis)
     return log_densities

@@ -40,7 +40,13 @@ def log_bayes(log_conditional: np.ndarray, log_prior: np.ndarray) -> tuple[np.nd
     # component the conditionals are huge and negative, and adding log p(z = k) to them (or
     # subtracting the log-marginal from them) would round away the digits that tell the labels
     # apart; the posterior must still sum to one.
-    largest = np.max(log_conditional, axis=1, keepdims=True)
+    largest = np.max(log_conditional + np.where(np.isneginf(log_prior), -np.inf, 0.0), axis=1, keepdims=True)
+    impossible = np.flatnonzero(np.isneginf(largest[:, 0]))
+    if impossible.size:
+        raise ValueError(
+            f"X[{impossible[0]}] has probability zero under every component of the parameters,"
+            " so its posterior is undefined"
+        )
     shifted = (log_conditional - largest) + log_prior
     log_normalizer = logsumexp(shifted, axis=1)
     return largest[:, 0] + log_normalizer, shifted - log_normalizer[:, np.newaxis]

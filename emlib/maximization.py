@@ -17,9 +17,10 @@ from ._validation import (
 )
 from .params import GMMParams, SingularCovarianceError, cholesky_factors
 
-#: A covariance whose smallest Cholesky pivot is below this many units of rounding of the data
-#: is numerically singular: its "spread" is rounding noise.
-RESOLUTION_UNITS = 10.0
+#: A covariance is numerically singular when a squared Cholesky pivot is below this many units of
+#: rounding (D·eps) of its largest variance: the rounding in its own entries is then as large as
+#: the spread in that direction, so it is a point or subspace collapse, not a real thin component.
+RELATIVE_PIVOT_UNITS = 100.0
 
 
 def m_step(
@@ -108,7 +109,7 @@ def maximization(
     covariances = _COVARIANCE_UPDATES[covariance_type](centred, weighted, counts, centred_means, total)
     n_features = X.shape[1]
     covariances += reg_covar * np.eye(n_features)
-    _check_not_singular(covariances, X, covariance_type, reg_covar)
+    _check_not_singular(covariances, covariance_type, reg_covar)
     return GMMParams(counts / total, centred_means + origin, covariances)
 
 
@@ -149,13 +150,15 @@ def _tied(centred, weighted, counts, centred_means, total):
 _COVARIANCE_UPDATES = {"full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
 
 
-def _check_not_singular(covariances, X, covariance_type, reg_covar):
-    """Raise SingularCovarianceError for a covariance that is singular or below the data's rounding."""
-    resolution = RESOLUTION_UNITS * np.finfo(np.float64).eps * np.max(np.abs(X))
+def _check_not_singular(covariances, covariance_type, reg_covar):
+    """Raise SingularCovarianceError for a covariance that is singular to within its own rounding."""
+    n_features = covariances.shape[1]
     try:
         cholesky = cholesky_factors(covariances)
-        pivots = np.diagonal(cholesky, axis1=1, axis2=2)
-        collapsed = np.flatnonzero(np.any(pivots <= resolution, axis=1))
+        squared_pivots = np.diagonal(cholesky, axis1=1, axis2=2) ** 2
+        largest_variance = np.max(np.diagonal(covariances, axis1=1, axis2=2), axis=1)
+        floor = RELATIVE_PIVOT_UNITS * n_features * np.finfo(np.float64).eps * largest_variance
+        collapsed = np.flatnonzero(np.any(squared_pivots <= floor[:, np.newaxis], axis=1))
         if collapsed.size == 0:
             return
         component = int(collapsed[0])

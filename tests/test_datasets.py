@@ -1,0 +1,142 @@
+"""emlib.datasets: the Old Faithful data and sampling from a mixture."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import emlib
+
+
+# --------------------------------------------------------------------------
+# old_faithful
+# --------------------------------------------------------------------------
+def test_old_faithful_shape_dtype_and_finiteness():
+    x = emlib.datasets.old_faithful()
+    assert isinstance(x, np.ndarray)
+    assert x.shape == (272, 2)
+    assert x.dtype == np.float64
+    assert np.all(np.isfinite(x))
+
+
+def test_old_faithful_plausible_ranges():
+    x = emlib.datasets.old_faithful()
+    eruptions, waiting = x[:, 0], x[:, 1]
+    # eruption length 1.6-5.1 minutes, waiting time 43-96 minutes (R's datasets::faithful)
+    assert eruptions.min() == pytest.approx(1.6)
+    assert eruptions.max() == pytest.approx(5.1)
+    assert waiting.min() == 43
+    assert waiting.max() == 96
+    # waiting times are whole minutes
+    np.testing.assert_array_equal(waiting, np.round(waiting))
+
+
+def test_old_faithful_known_values():
+    x = emlib.datasets.old_faithful()
+    # first rows of R's faithful, and its well-known summary statistics
+    np.testing.assert_array_equal(x[:3], [[3.6, 79.0], [1.8, 54.0], [3.333, 74.0]])
+    np.testing.assert_allclose(x.mean(axis=0), [3.487783, 70.897059], atol=1e-6)
+    np.testing.assert_allclose(np.corrcoef(x.T)[0, 1], 0.9008112, atol=1e-7)
+
+
+def test_old_faithful_is_bimodal():
+    # the point of the data set: two clusters of eruption lengths
+    e = emlib.datasets.old_faithful()[:, 0]
+    short, long = np.sum(e < 3.0), np.sum(e >= 3.0)
+    assert 80 <= short <= 110 and 160 <= long <= 190
+    assert np.sum((e > 2.5) & (e < 3.2)) < 15  # few eruptions in the gap
+
+
+def test_old_faithful_returns_an_independent_array():
+    a = emlib.datasets.old_faithful()
+    if a.flags.writeable:
+        a[0, 0] = -1.0
+    b = emlib.datasets.old_faithful()
+    assert b[0, 0] == 3.6
+
+
+# --------------------------------------------------------------------------
+# sample_gmm
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def params3():
+    return emlib.GMMParams(
+        [0.2, 0.5, 0.3],
+        [[0.0, 0.0, 0.0], [5.0, 5.0, 5.0], [-5.0, 0.0, 5.0]],
+        [np.eye(3), np.diag([0.5, 1.0, 2.0]), [[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 0.3]]],
+    )
+
+
+def test_sample_gmm_shapes_and_types(params3):
+    x, labels = emlib.datasets.sample_gmm(params3, 500, np.random.default_rng(0))
+    assert x.shape == (500, 3)
+    assert x.dtype == np.float64
+    assert labels.shape == (500,)
+    assert np.issubdtype(labels.dtype, np.integer)
+    assert labels.min() >= 0 and labels.max() <= 2
+    assert np.all(np.isfinite(x))
+
+
+def test_sample_gmm_zero_and_one_points(params3):
+    x, labels = emlib.datasets.sample_gmm(params3, 0, np.random.default_rng(0))
+    assert x.shape == (0, 3) and labels.shape == (0,)
+    x, labels = emlib.datasets.sample_gmm(params3, 1, np.random.default_rng(0))
+    assert x.shape == (1, 3) and labels.shape == (1,)
+
+
+def test_sample_gmm_label_frequencies_match_weights(params3):
+    n = 20_000
+    _, labels = emlib.datasets.sample_gmm(params3, n, np.random.default_rng(1))
+    counts = np.bincount(labels, minlength=3)
+    # within 5 binomial standard deviations
+    sd = np.sqrt(n * params3.weights * (1 - params3.weights))
+    assert np.all(np.abs(counts - n * params3.weights) < 5 * sd)
+    # and a chi-square goodness-of-fit test that only fails with probability 1e-6
+    assert stats.chisquare(counts, n * params3.weights).pvalue > 1e-6
+
+
+def test_sample_gmm_component_moments(params3):
+    n = 30_000
+    x, labels = emlib.datasets.sample_gmm(params3, n, np.random.default_rng(2))
+    for k in range(3):
+        g = x[labels == k]
+        se = np.sqrt(np.diag(params3.covariances[k]) / len(g))
+        assert np.all(np.abs(g.mean(axis=0) - params3.means[k]) < 5 * se)
+        np.testing.assert_allclose(np.cov(g.T), params3.covariances[k], atol=0.06)
+
+
+def test_sample_gmm_marginals_are_gaussian(params3):
+    # each component's standardised first coordinate passes a KS test against N(0, 1)
+    x, labels = emlib.datasets.sample_gmm(params3, 6000, np.random.default_rng(3))
+    for k in range(3):
+        z = (x[labels == k, 0] - params3.means[k, 0]) / np.sqrt(params3.covariances[k, 0, 0])
+        assert stats.kstest(z, "norm").pvalue > 1e-6
+
+
+def test_sample_gmm_is_reproducible(params3):
+    a = emlib.datasets.sample_gmm(params3, 300, np.random.default_rng(42))
+    b = emlib.datasets.sample_gmm(params3, 300, np.random.default_rng(42))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    c = emlib.datasets.sample_gmm(params3, 300, np.random.default_rng(43))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_sample_gmm_accepts_an_integer_seed(params3):
+    a = emlib.datasets.sample_gmm(params3, 50, 7)
+    b = emlib.datasets.sample_gmm(params3, 50, np.random.default_rng(7))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_sample_gmm_advances_a_shared_generator(params3):
+    g = np.random.default_rng(5)
+    a, _ = emlib.datasets.sample_gmm(params3, 20, g)
+    b, _ = emlib.datasets.sample_gmm(params3, 20, g)
+    assert not np.array_equal(a, b)
+
+
+def test_sample_gmm_zero_weight_component_never_sampled():
+    p = emlib.GMMParams([0.0, 1.0], [[100.0], [0.0]], [[[1.0]], [[1.0]]])
+    x, labels = emlib.datasets.sample_gmm(p, 1000, np.random.default_rng(0))
+    assert np.all(labels == 1)
+    assert np.all(np.abs(x) < 10)
