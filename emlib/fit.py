@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,8 @@ from ._validation import (
     check_sample_weight,
 )
 from .expectation import gaussian_log_densities, log_weights
-from .latent import LatentVariableModel, run_em, warn_not_converged
+from .hard import run_hard_em
+from .latent import ConvergenceWarning, LatentVariableModel, run_em, warn_not_converged
 from .maximization import maximization
 from .params import GMMParams
 
@@ -74,17 +76,21 @@ class GMMFit:
     log_likelihoods : ndarray of shape (n_iter + 1,)
         Total log-likelihood log p(X | θ_t) of each iterate: entry 0 for the initial
         parameters, entry t after the t-th EM iteration. Non-decreasing for EM without
-        regularisation (up to rounding).
+        regularisation (up to rounding). For ``method="hard"``, the classification
+        log-likelihoods log p(X, z*_t | θ_t) instead.
     n_iter : int
         Number of EM iterations (M-steps) performed.
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     responsibilities : ndarray of shape (N, K)
-        Responsibilities γ(z_nk) under the fitted parameters.
+        Responsibilities γ(z_nk) under the fitted parameters (one-hot assignments for
+        ``method="hard"``).
     reg_covar : float
         The absolute regularisation that was added to the covariance diagonals.
     covariance_type : str
         The covariance structure that was fitted.
+    method : str
+        ``"soft"`` (EM) or ``"hard"`` (classification EM).
     """
 
     params: GMMParams
@@ -94,10 +100,12 @@ class GMMFit:
     responsibilities: np.ndarray
     reg_covar: float
     covariance_type: str
+    method: str = "soft"
 
     def __repr__(self) -> str:
         return (
-            f"GMMFit(n_components={self.params.n_components}, covariance_type={self.covariance_type!r},"
+            f"GMMFit(n_components={self.params.n_components}, method={self.method!r},"
+            f" covariance_type={self.covariance_type!r},"
             f" n_iter={self.n_iter}, converged={self.converged},"
             f" log_likelihood={self.log_likelihoods[-1]:.6f})"
         )
@@ -115,11 +123,22 @@ def fit_gmm(
     n_init: int = 1,
     random_state=None,
     sample_weight=None,
+    method: str = "soft",
 ) -> GMMFit:
-    """Fit a Gaussian mixture to X by (soft) EM.
+    """Fit a Gaussian mixture to X by soft EM (default) or hard (classification) EM.
 
-    Each iteration is one :func:`emlib.m_step` on the current responsibilities followed by
-    one E-step (:func:`emlib.e_step`), which also yields the new log-likelihood.
+    Each soft-EM iteration is one :func:`emlib.m_step` on the current responsibilities
+    followed by one E-step (:func:`emlib.e_step`), which also yields the new log-likelihood.
+
+    **Hard EM** (``method="hard"``, classification EM):
+    each point is assigned to its most probable component (a point keeps its label on a
+    tie), and the M-step is the ordinary one on those one-hot assignments. The history holds
+    the classification log-likelihood log p(X, z* | θ); the loop stops, with
+    ``converged=True``, as soon as the assignments stop changing (``tol`` is not used), which
+    must happen in finitely many steps. A component left with no point gets weight 0 and
+    keeps its previous mean and covariance (it can never win a point again). If
+    regularisation makes an earlier assignment come back (a cycle), the loop stops there
+    with ``converged=False``.
 
     **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
     soon as the log-likelihood per unit of weight rises by no more than ``tol`` in one
@@ -158,6 +177,8 @@ def fit_gmm(
         Seed of the initialisation (the EM iterations themselves are deterministic).
     sample_weight : array_like of shape (N,), optional
         Non-negative row weights (book eq. :eq:`soft-em-sample-weights`).
+    method : {"soft", "hard"}, default "soft"
+        Soft EM, or hard (classification) EM.
 
     Returns
     -------
@@ -186,6 +207,8 @@ def fit_gmm(
     n_init = check_count(n_init, "n_init", minimum=1)
     weights = check_sample_weight(sample_weight, X.shape[0])
     reg_covar = _resolve_reg_covar(reg_covar, X, weights)
+    if not isinstance(method, str) or method not in ("soft", "hard"):
+        raise ValueError(f"method must be 'soft' or 'hard'; got {method!r}")
 
     if isinstance(init, GMMParams):
         check_params_match(X, init, name="init")
@@ -205,12 +228,28 @@ def fit_gmm(
 
     best = None
     for start in starts:
-        fit = _run_em(X, weights, start, covariance_type, reg_covar, max_iter, tol)
-        if best is None or fit.log_likelihoods[-1] > best.log_likelihoods[-1]:
-            best = fit
+        if method == "soft":
+            result = run_em(GaussianMixture(covariance_type, reg_covar), X, weights, start, max_iter, tol)
+        else:
+            result = run_hard_em(X, weights, start, covariance_type, reg_covar, max_iter)
+        if best is None or result.log_likelihoods[-1] > best.log_likelihoods[-1]:
+            best = result
     if not best.converged and max_iter > 0:
-        warn_not_converged(tol, max_iter, stacklevel=3)
-    return best
+        if method == "soft":
+            warn_not_converged(tol, max_iter, stacklevel=3)
+        else:
+            reason = "returned to an earlier assignment (a cycle)" if best.n_iter < max_iter else f"did not settle within max_iter={max_iter} iterations"
+            warnings.warn(f"hard EM's assignments {reason}", ConvergenceWarning, stacklevel=2)
+    return GMMFit(
+        best.params,
+        best.log_likelihoods,
+        best.n_iter,
+        best.converged,
+        best.posterior,
+        reg_covar,
+        covariance_type,
+        method,
+    )
 
 
 def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
@@ -250,18 +289,4 @@ def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar
         f"k-means++ could not place n_components={n_components} non-empty clusters in"
         f" {KMEANS_ATTEMPTS} attempts: X (rows with positive sample_weight) has too few distinct"
         " rows for this many components"
-    )
-
-
-def _run_em(X, weights, params, covariance_type, reg_covar, max_iter, tol) -> GMMFit:
-    model = GaussianMixture(covariance_type, reg_covar)
-    result = run_em(model, X, weights, params, max_iter, tol)
-    return GMMFit(
-        result.params,
-        result.log_likelihoods,
-        result.n_iter,
-        result.converged,
-        result.posterior,
-        reg_covar,
-        covariance_type,
     )

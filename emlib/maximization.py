@@ -164,8 +164,13 @@ def _check_not_singular(covariances, covariance_type, reg_covar):
         component = int(collapsed[0])
     except SingularCovarianceError as error:
         component = error.component
+    raise singular_covariance_error(component, covariance_type, reg_covar)
+
+
+def singular_covariance_error(component: int, covariance_type: str, reg_covar: float) -> SingularCovarianceError:
+    """The error for an M-step covariance that collapsed, naming the component and the remedy."""
     which = "the shared (tied) covariance" if covariance_type == "tied" else f"component {component}"
-    raise SingularCovarianceError(
+    return SingularCovarianceError(
         f"the M-step covariance of {which} is singular (reg_covar={reg_covar:.3g}): the component"
         " has collapsed onto a point or a lower-dimensional subspace of the data. Use reg_covar > 0"
         " (fit_gmm's default, reg_covar=None, adds 1e-6 times the mean feature variance), fewer"

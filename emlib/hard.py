@@ -1,0 +1,136 @@
+"""Hard (classification) EM: block-coordinate ascent on the complete-data log-likelihood.
+
+Alternate z* = argmax_z log p(X, z | θ), which assigns each point to its most probable
+component, and θ = argmax_θ log p(X, z* | θ), the ordinary M-step on one-hot
+responsibilities. Both steps can only raise log p(X, z | θ) (exactly so without
+regularisation), and there are finitely many assignments, so the loop stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .expectation import log_joint
+from .latent import EMResult
+from .maximization import maximization, singular_covariance_error
+from .params import GMMParams, SingularCovarianceError
+
+
+def hard_assignments(X: np.ndarray, params: GMMParams, previous: np.ndarray | None = None) -> np.ndarray:
+    """The hard E-step: z*_n = argmax_k log π_k + log N(x_n | μ_k, Σ_k) (book eq. :eq:`hard-em-e-step`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+        Validated data.
+    params : GMMParams
+        Current parameters.
+    previous : ndarray of shape (N,), optional
+        The current assignments. A point keeps its label unless another component is
+        strictly more probable, so ties never make the assignments oscillate.
+
+    Returns
+    -------
+    ndarray of shape (N,), int
+        The label of each point.
+    """
+    scores = log_joint(X, params)
+    labels = np.argmax(scores, axis=1)
+    if previous is not None:
+        rows = np.arange(X.shape[0])
+        keep = scores[rows, previous] >= scores[rows, labels]
+        labels = np.where(keep, previous, labels)
+    return labels
+
+
+def classification_log_likelihood(X: np.ndarray, labels: np.ndarray, params: GMMParams, sample_weight: np.ndarray) -> float:
+    """Σ_n w_n log p(x_n, z_n | θ) for hard labels (book eq. :eq:`complete-log-likelihood`)."""
+    scores = log_joint(X, params)
+    return float(sample_weight @ scores[np.arange(X.shape[0]), labels])
+
+
+def hard_maximization(
+    X: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray,
+    previous: GMMParams,
+    covariance_type: str,
+    reg_covar: float,
+) -> GMMParams:
+    """The M-step on one-hot assignments: per-cluster weighted MLE (book eq. :eq:`hard-em-m-step`).
+
+    **Empty components.** A component that received no point (no positive weight) gets weight
+    π_k = 0, which is what maximising log p(X, z* | θ) over π gives, and keeps its previous
+    mean and covariance (for "tied", the shared covariance of the others). With log π_k = −∞
+    it can never win a point again: the fit continues with fewer effective components,
+    deterministically, with no NaN.
+    """
+    n_components = previous.n_components
+    one_hot = np.zeros((X.shape[0], n_components))
+    one_hot[np.arange(X.shape[0]), labels] = 1.0
+    occupied = np.flatnonzero(sample_weight @ one_hot > 0)
+    try:
+        fitted = maximization(X, one_hot[:, occupied], sample_weight, covariance_type, reg_covar)
+    except SingularCovarianceError as error:  # report the component's index in the full mixture
+        raise singular_covariance_error(int(occupied[error.component]), covariance_type, reg_covar) from None
+    if occupied.size == n_components:
+        return fitted
+    weights = np.zeros(n_components)
+    means = np.array(previous.means)
+    covariances = np.array(previous.covariances)
+    weights[occupied] = fitted.weights
+    means[occupied] = fitted.means
+    covariances[occupied] = fitted.covariances
+    if covariance_type == "tied":
+        covariances[:] = fitted.covariances[0]
+    return GMMParams(weights, means, covariances)
+
+
+def run_hard_em(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    params: GMMParams,
+    covariance_type: str,
+    reg_covar: float,
+    max_iter: int,
+) -> EMResult:
+    """Hard EM on validated inputs, from ``params``; stops when the assignments stop changing.
+
+    Returns an :class:`emlib.EMResult` whose ``log_likelihoods`` are the classification
+    log-likelihoods log p(X, z*_t | θ_t) and whose ``posterior`` is one-hot. ``converged`` is
+    False if ``max_iter`` ran out, or if an earlier assignment came back (a cycle, which only
+    regularisation can cause): the loop stops there with a :class:`emlib.ConvergenceWarning`,
+    so it always ends in finitely many steps.
+    """
+    counted = sample_weight > 0  # rows of weight zero cannot affect the fit, nor its stopping
+    labels = hard_assignments(X, params)
+    history = [classification_log_likelihood(X, labels, params, sample_weight)]
+    seen = {_fingerprint(labels[counted])}
+    converged = False
+    n_iter = 0
+    while n_iter < max_iter:
+        params = hard_maximization(X, labels, sample_weight, params, covariance_type, reg_covar)
+        new_labels = hard_assignments(X, params, previous=labels)
+        history.append(classification_log_likelihood(X, new_labels, params, sample_weight))
+        n_iter += 1
+        unchanged = np.array_equal(new_labels[counted], labels[counted])
+        labels = new_labels
+        if unchanged:
+            converged = True
+            break
+        fingerprint = _fingerprint(labels[counted])
+        if fingerprint in seen:
+            break
+        seen.add(fingerprint)
+    assignments = np.zeros((X.shape[0], params.n_components))
+    assignments[np.arange(X.shape[0]), labels] = 1.0
+    log_likelihoods = np.array(history)
+    for array in (assignments, log_likelihoods):
+        array.flags.writeable = False
+    return EMResult(params, log_likelihoods, n_iter, converged, assignments)
+
+
+def _fingerprint(labels: np.ndarray) -> bytes:
+    return hashlib.sha1(np.ascontiguousarray(labels, dtype=np.int64).tobytes()).digest()
