@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 # Notebooks are committed executed; nbval re-runs each one and compares every stored output.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 BUILD := $(BIN)/jupyter-book build . -W -n --keep-going --all
+# One BLAS thread: emlib makes many small BLAS calls, which thread contention on a busy 2-core
+# machine slows twentyfold; one thread also keeps floating-point reductions in a fixed order.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: book test lab execute clean
 

@@ -2,8 +2,8 @@
 
 Usage: ``python scripts/execute_notebooks.py [NOTEBOOK ...]`` (default: every notebook under
 ``book/``). Each notebook runs top to bottom in a fresh kernel of the current environment,
-with ``PYTHONHASHSEED=0`` and its own folder as working directory, exactly as ``nbval``
-re-runs it in ``make test``. A cell that raises stops that notebook and the script fails.
+with ``PYTHONHASHSEED=0``, one BLAS thread and its own folder as working directory, exactly
+as ``nbval`` re-runs it in ``make test``. A cell that raises stops that notebook and the script fails.
 """
 
 import os
@@ -30,6 +30,8 @@ def execute(path: pathlib.Path) -> None:
 
 def main(argv: list[str]) -> int:
     os.environ["PYTHONHASHSEED"] = "0"
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"  # as in `make test`: see the Makefile
     paths = [pathlib.Path(a).resolve() for a in argv] or sorted(
         p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
