@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute clean
+.PHONY: book test lab execute bench-squarem clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lab: $(STAMP)
 ## execute: re-run every notebook in place after editing it (then commit the outputs)
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
+
+## bench-squarem: plain EM vs SQUAREM vs scikit-learn (writes benchmarks/results/squarem.json)
+bench-squarem: $(STAMP)
+	$(BIN)/python benchmarks/squarem.py
 
 clean:
 	rm -rf _build

@@ -270,7 +270,7 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     shape = (params.n_components, params.n_features)
 
     def flat_gradient(point):
-        return _flat_gradient(log_likelihood_gradient(X, unflatten_params(point, *shape)))
+        return flatten_gradient(log_likelihood_gradient(X, unflatten_params(point, *shape)))
 
     hessian = _central_differences(flat_gradient, theta, _coordinate_scales(params), step)
     return -0.5 * (hessian + hessian.T)
@@ -334,8 +334,22 @@ def complete_information(X, params: GMMParams) -> np.ndarray:
     return information
 
 
-def _flat_gradient(gradient: GMMGradient) -> np.ndarray:
-    """Chain rule from free-coordinate blocks to the flat parametrisation."""
+def flatten_gradient(gradient: GMMGradient) -> np.ndarray:
+    """∇ℓ in the flat parametrisation (see the module notes), from the free-coordinate blocks.
+
+    The chain rule: ∂ℓ/∂π_k − ∂ℓ/∂π_K for the K − 1 free weights (π_K = 1 − Σ_{k<K} π_k), the
+    means unchanged, and for vech Σ_k the diagonal entries of ∂ℓ/∂Σ_k and, below the diagonal,
+    (∂ℓ/∂Σ_k)_ij + (∂ℓ/∂Σ_k)_ji (both entries move together).
+
+    Parameters
+    ----------
+    gradient : GMMGradient
+        From :func:`log_likelihood_gradient`.
+
+    Returns
+    -------
+    ndarray of shape (P,)
+    """
     n_features = gradient.means.shape[1]
     rows, columns = np.tril_indices(n_features)
     weights = gradient.weights[:-1] - gradient.weights[-1]

@@ -37,7 +37,7 @@ def flat_finite_difference_gradient(X, params, h=1e-6):
 def test_gradient_matches_finite_differences(seed, d, k):
     # book eq. (em-gradient-gradient), checked along every flat coordinate (symmetric perturbations)
     X, params = random_problem(seed, d=d, k=k)
-    analytic = gradient._flat_gradient(gradient.log_likelihood_gradient(X, params))
+    analytic = gradient.flatten_gradient(gradient.log_likelihood_gradient(X, params))
     numeric = flat_finite_difference_gradient(X, params)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-6 * np.max(np.abs(numeric)))
 
