@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .expectation import expectation
+from .expectation import posterior
 from .latent import EMResult
 from .maximization import maximization
 from .params import GMMParams
@@ -49,21 +49,21 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
     shape = (params.n_components, params.n_features)
 
     def e_step(point):
-        log_marginals, log_responsibilities = expectation(X, point)
-        return float(sample_weight @ log_marginals), log_responsibilities
+        log_marginals, responsibilities = posterior(X, point)
+        return float(sample_weight @ log_marginals), responsibilities
 
-    def m_step(log_responsibilities):
-        return maximization(X, np.exp(log_responsibilities), sample_weight, covariance_type, reg_covar)
+    def m_step(responsibilities):
+        return maximization(X, responsibilities, sample_weight, covariance_type, reg_covar)
 
-    log_likelihood, log_responsibilities = e_step(params)
+    log_likelihood, responsibilities = e_step(params)
     history = [log_likelihood]
     evaluations = 0
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        first = m_step(log_responsibilities)
-        _, first_log_responsibilities = e_step(first)
-        second = m_step(first_log_responsibilities)
+        first = m_step(responsibilities)
+        _, first_responsibilities = e_step(first)
+        second = m_step(first_responsibilities)
         accepted = (second, *e_step(second))
         evaluations += 2
 
@@ -77,20 +77,19 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
                 try:
                     stabilised = m_step(e_step(candidate)[1])
                     evaluations += 1
-                    stabilised_log_likelihood, stabilised_log_responsibilities = e_step(stabilised)
+                    stabilised_log_likelihood, stabilised_responsibilities = e_step(stabilised)
                     if stabilised_log_likelihood >= accepted[1]:
-                        accepted = (stabilised, stabilised_log_likelihood, stabilised_log_responsibilities)
+                        accepted = (stabilised, stabilised_log_likelihood, stabilised_responsibilities)
                 except ValueError:  # the extrapolated point led to a singular M-step: keep θ_2
                     pass
 
-        params, log_likelihood, log_responsibilities = accepted
+        params, log_likelihood, responsibilities = accepted
         history.append(log_likelihood)
         n_iter += 1
         if history[-1] - history[-2] <= tol * total_weight:  # book eq. (soft-em-stopping)
             converged = True
             break
-    posterior = np.exp(log_responsibilities)
     log_likelihoods = np.array(history)
-    for array in (posterior, log_likelihoods):
+    for array in (responsibilities, log_likelihoods):
         array.flags.writeable = False
-    return EMResult(params, log_likelihoods, n_iter, converged, posterior), evaluations
+    return EMResult(params, log_likelihoods, n_iter, converged, responsibilities), evaluations

@@ -9,10 +9,9 @@ responsibilities that sum to one.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from ._validation import check_data, check_params_match, check_sample_weight
-from .latent import log_bayes
+from .latent import bayes, log_bayes
 from .params import GMMParams
 
 LOG_2PI = np.log(2.0 * np.pi)
@@ -41,21 +40,77 @@ def component_log_densities(X, params: GMMParams) -> np.ndarray:
     return gaussian_log_densities(X, params)
 
 
-def gaussian_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
-    n_samples, n_features = X.shape
-    log_densities = np.empty((n_samples, params.n_components))
-    for k, (mean, cholesky) in enumerate(zip(params.means, params.covariance_cholesky)):
-        whitened = solve_triangular(cholesky, (X - mean).T, lower=True, check_finite=False)
-        with np.errstate(over="ignore"):
-            mahalanobis = np.einsum("ij,ij->j", whitened, whitened)
+#: Rows are processed in chunks of about this many numbers per component, so that every
+#: temporary stays in cache and no (N, D) temporary is ever allocated.
+CHUNK_ELEMENTS = 1 << 13
+
+
+def chunk_size(n_features: int) -> int:
+    """Rows per chunk: about CHUNK_ELEMENTS numbers per component."""
+    return max(64, CHUNK_ELEMENTS // n_features)
+
+
+def chunks(n_rows: int, n_features: int):
+    """Consecutive row slices of chunk_size(n_features) rows."""
+    step = chunk_size(n_features)
+    return (slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step))
+
+
+class GaussianDensities:
+    """log N(x_n | μ_k, Σ_k) for all components, a chunk of rows at a time (book eq. :eq:`gmm-density`).
+
+    log N = −½ [D log 2π + log det Σ_k + ‖(x_n − μ_k)ᵀ P_k‖²], with P_k = L_k⁻ᵀ the Cholesky
+    factor of the precision (``params.precision_cholesky``) and log det Σ_k = 2 Σ_i log (L_k)_ii.
+    Each row is centred at μ_k *before* the product: the expanded quadratic
+    xᵀΣ⁻¹x − 2 xᵀΣ⁻¹μ + μᵀΣ⁻¹μ would cancel catastrophically for data far from the origin.
+    All K components of a chunk are handled by one batched matrix product. Cheaper paths with
+    the same centring, by ``params.structure``: diagonal covariances scale by the inverse
+    standard deviations; equal covariances whiten the chunk once and subtract the whitened
+    means μ_kᵀ P.
+    """
+
+    def __init__(self, params: GMMParams):
+        self.params = params
+        # Reused for every chunk: allocating fresh (K, m, D) temporaries costs more than the arithmetic.
+        shape = (params.n_components, chunk_size(params.n_features), params.n_features)
+        self.centred, self.whitened = np.empty(shape), np.empty(shape)
+        diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
+        self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
+        if params.structure == "diagonal":
+            self.inverse_deviations = (1.0 / diagonals)[:, np.newaxis, :]  # 1/σ_kd, (K, 1, D)
+        elif params.structure == "tied":
+            self.whitened_means = (params.means @ params.precision_cholesky[0])[:, np.newaxis, :]  # μ_kᵀ P
+
+    def block(self, rows: np.ndarray, first_row: int = 0) -> np.ndarray:
+        """Log densities of a chunk of validated rows, shape (m, K)."""
+        params = self.params
+        size = rows.shape[0]
+        centred, whitened = self.centred[:, :size], self.whitened[:, :size]
+        with np.errstate(over="ignore"):  # an overflow becomes inf, caught below with the row named
+            if params.structure == "tied":
+                np.subtract((rows @ params.precision_cholesky[0])[np.newaxis], self.whitened_means, out=whitened)
+            else:
+                np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)  # x_n − μ_k
+                if params.structure == "diagonal":
+                    np.multiply(centred, self.inverse_deviations, out=whitened)
+                else:
+                    np.matmul(centred, params.precision_cholesky, out=whitened)
+            mahalanobis = np.einsum("kmd,kmd->mk", whitened, whitened)
         if not np.all(np.isfinite(mahalanobis)):
-            row = int(np.flatnonzero(~np.isfinite(mahalanobis))[0])
+            row, k = (int(index[0]) for index in np.nonzero(~np.isfinite(mahalanobis)))
             raise ValueError(
-                f"X[{row}] is too far from component {k}: its squared Mahalanobis distance"
-                " overflows float64, so its density cannot be represented even in log space"
+                f"X[{first_row + row}] is too far from component {k}: its squared Mahalanobis"
+                " distance overflows float64, so its density cannot be represented even in log space"
             )
-        log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
-        log_densities[:, k] = -0.5 * (n_features * LOG_2PI + log_det + mahalanobis)
+        return self.constants - 0.5 * mahalanobis
+
+
+def gaussian_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:
+    """log N(x_n | μ_k, Σ_k) for validated inputs, shape (N, K): see :class:`GaussianDensities`."""
+    densities = GaussianDensities(params)
+    log_densities = np.empty((X.shape[0], params.n_components))
+    for rows in chunks(*X.shape):
+        log_densities[rows] = densities.block(X[rows], rows.start)
     return log_densities
 
 
@@ -83,6 +138,23 @@ def expectation(X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarra
     return log_bayes(gaussian_log_densities(X, params), log_weights(params))
 
 
+def posterior(X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
+    """The E-step on validated data: log p(x_n | θ), shape (N,), and γ(z_nk), shape (N, K).
+
+    Densities and Bayes' theorem (``emlib.latent.bayes``, one exponential per entry) are
+    applied chunk by chunk while the chunk is in cache; the responsibilities are the only
+    (N, K) array allocated.
+    """
+    densities = GaussianDensities(params)
+    prior = log_weights(params)
+    log_marginals = np.empty(X.shape[0])
+    responsibilities = np.empty((X.shape[0], params.n_components))
+    for rows in chunks(*X.shape):
+        block = densities.block(X[rows], rows.start)
+        log_marginals[rows], responsibilities[rows] = bayes(block, prior, overwrite=True, first_row=rows.start)
+    return log_marginals, responsibilities
+
+
 def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
     """Total log-likelihood log p(X | θ) = Σ_n w_n log Σ_k π_k N(x_n | μ_k, Σ_k).
 
@@ -108,7 +180,7 @@ def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
     X = check_data(X)
     check_params_match(X, params)
     weights = check_sample_weight(sample_weight, X.shape[0])
-    log_marginals, _ = expectation(X, params)
+    log_marginals, _ = posterior(X, params)
     return float(weights @ log_marginals)
 
 
@@ -117,7 +189,8 @@ def e_step(X, params: GMMParams) -> np.ndarray:
 
     Book eq. :eq:`soft-em-responsibilities`:
     γ(z_nk) = π_k N(x_n | μ_k, Σ_k) / Σ_j π_j N(x_n | μ_j, Σ_j), evaluated as
-    exp(log π_k + log N_k − logsumexp_j(log π_j + log N_j)).
+    exp(log π_k + log N_k − max_j) / Σ_j exp(log π_j + log N_j − max_j), with one exponential
+    per entry and the largest log-density removed first (see ``emlib.latent.bayes``).
 
     Parameters
     ----------
@@ -133,5 +206,4 @@ def e_step(X, params: GMMParams) -> np.ndarray:
     """
     X = check_data(X)
     check_params_match(X, params)
-    _, log_responsibilities = expectation(X, params)
-    return np.exp(log_responsibilities)
+    return posterior(X, params)[1]

@@ -16,7 +16,7 @@ from ._validation import (
     check_params_match,
     check_sample_weight,
 )
-from .expectation import gaussian_log_densities, log_weights
+from .expectation import gaussian_log_densities, log_weights, posterior
 from .acceleration import run_squarem
 from .hard import run_hard_em
 from .latent import ConvergenceWarning, LatentVariableModel, run_em, warn_not_converged
@@ -58,6 +58,10 @@ class GaussianMixture(LatentVariableModel):
 
     def log_conditional(self, X: np.ndarray, params: GMMParams) -> np.ndarray:
         return gaussian_log_densities(X, params)
+
+    def posterior(self, X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
+        """The E-step, chunk by chunk with one exponential pass (``emlib.expectation.posterior``)."""
+        return posterior(X, params)
 
     def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray) -> GMMParams:
         return maximization(X, posterior, sample_weight, self.covariance_type, self.reg_covar)

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.linalg import cho_solve
 
 from ._validation import check_data, check_params_match
-from .expectation import expectation
+from .expectation import posterior
 from .maximization import maximization
 from .params import GMMParams
 
@@ -63,8 +63,7 @@ class ProjectionBlocks:
 
 def _posterior_statistics(X: np.ndarray, params: GMMParams):
     """Responsibilities and their sufficient statistics under ``params``."""
-    _, log_responsibilities = expectation(X, params)
-    responsibilities = np.exp(log_responsibilities)
+    _, responsibilities = posterior(X, params)
     counts = responsibilities.sum(axis=0)  # N_k
     return responsibilities, counts
 
@@ -180,8 +179,8 @@ def em_map(X, params: GMMParams) -> GMMParams:
     """
     X = check_data(X)
     check_params_match(X, params)
-    _, log_responsibilities = expectation(X, params)
-    return maximization(X, np.exp(log_responsibilities), np.ones(X.shape[0]), "full", 0.0)
+    _, responsibilities = posterior(X, params)
+    return maximization(X, responsibilities, np.ones(X.shape[0]), "full", 0.0)
 
 
 def flatten_params(params: GMMParams) -> np.ndarray:

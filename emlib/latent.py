@@ -19,8 +19,30 @@ from scipy.special import logsumexp
 from ._validation import check_count, check_nonnegative_real, check_sample_weight
 
 
+def _shift_by_largest(log_conditional: np.ndarray, log_prior: np.ndarray, out: np.ndarray | None = None, first_row: int = 0):
+    """log p(x_n | k) − max_j log p(x_n | j) + log p(k): the joint, shifted row by row.
+
+    Removing each row's largest conditional *before* adding the prior matters: for a point far
+    from every component the conditionals are huge and negative, and adding log p(z = k) to
+    them (or subtracting the log-marginal from them) would round away the digits that tell
+    the labels apart; the posterior must still sum to one. Labels of prior probability zero
+    are left out of the maximum.
+    """
+    possible = ~np.isneginf(log_prior)
+    largest = np.max(log_conditional if possible.all() else log_conditional[:, possible], axis=1)
+    impossible = np.flatnonzero(np.isneginf(largest))
+    if impossible.size:
+        raise ValueError(
+            f"X[{first_row + impossible[0]}] has probability zero under every component of the parameters,"
+            " so its posterior is undefined"
+        )
+    shifted = np.subtract(log_conditional, largest[:, np.newaxis], out=out)
+    shifted += log_prior
+    return largest, shifted
+
+
 def log_bayes(log_conditional: np.ndarray, log_prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bayes' theorem in log space: the evidence and the posterior of every label.
+    """Bayes' theorem in log space: the evidence and the log-posterior of every label.
 
     Parameters
     ----------
@@ -34,22 +56,46 @@ def log_bayes(log_conditional: np.ndarray, log_prior: np.ndarray) -> tuple[np.nd
     log_marginals : ndarray of shape (N,)
         log p(x_n | θ) = logsumexp_k [log p(z = k | θ) + log p(x_n | z_n = k, θ)].
     log_posterior : ndarray of shape (N, K)
-        log p(z_n = k | x_n, θ).
+        log p(z_n = k | x_n, θ), exact even where the posterior underflows.
     """
-    # Remove each row's largest conditional before adding the prior: for a point far from every
-    # component the conditionals are huge and negative, and adding log p(z = k) to them (or
-    # subtracting the log-marginal from them) would round away the digits that tell the labels
-    # apart; the posterior must still sum to one.
-    largest = np.max(log_conditional + np.where(np.isneginf(log_prior), -np.inf, 0.0), axis=1, keepdims=True)
-    impossible = np.flatnonzero(np.isneginf(largest[:, 0]))
-    if impossible.size:
-        raise ValueError(
-            f"X[{impossible[0]}] has probability zero under every component of the parameters,"
-            " so its posterior is undefined"
-        )
-    shifted = (log_conditional - largest) + log_prior
+    largest, shifted = _shift_by_largest(log_conditional, log_prior)
     log_normalizer = logsumexp(shifted, axis=1)
-    return largest[:, 0] + log_normalizer, shifted - log_normalizer[:, np.newaxis]
+    return largest + log_normalizer, shifted - log_normalizer[:, np.newaxis]
+
+
+def bayes(
+    log_conditional: np.ndarray, log_prior: np.ndarray, *, overwrite: bool = False, first_row: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bayes' theorem with one exponential pass: the evidence and the posterior probabilities.
+
+    The same quantities as :func:`log_bayes`, with the posterior as probabilities. The E-step
+    of every EM iteration needs the probabilities, so instead of logsumexp (one pass of
+    exponentials) followed by exp of the log-posterior (a second pass), the shifted joint is
+    exponentiated once and normalised by its row sums (book eq. :eq:`soft-em-responsibilities`).
+
+    Parameters
+    ----------
+    log_conditional : ndarray of shape (N, K)
+        log p(x_n | z_n = k, θ); overwritten by the posterior if ``overwrite`` (no new N × K
+        array is then allocated).
+    log_prior : ndarray of shape (K,)
+        log p(z = k | θ).
+    overwrite : bool
+        Reuse ``log_conditional``'s memory for the posterior.
+    first_row : int
+        Index of the first row, when the rows are a chunk of X (for error messages).
+
+    Returns
+    -------
+    log_marginals : ndarray of shape (N,)
+    posterior : ndarray of shape (N, K)
+        Rows on the probability simplex.
+    """
+    largest, shifted = _shift_by_largest(log_conditional, log_prior, out=log_conditional if overwrite else None, first_row=first_row)
+    posterior = np.exp(shifted, out=shifted)
+    totals = posterior.sum(axis=1)  # between 1 and K: the largest term is exp(log prior) > 0
+    posterior /= totals[:, np.newaxis]
+    return largest + np.log(totals), posterior
 
 
 class ConvergenceWarning(UserWarning):
@@ -93,18 +139,22 @@ class LatentVariableModel(ABC):
         """log p(x_n | θ), shape (N,), and the log-posterior log p(z_n = k | x_n, θ), shape (N, K)."""
         return log_bayes(self.log_conditional(X, params), self.log_prior(params))
 
+    def posterior(self, X: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
+        """log p(x_n | θ), shape (N,), and the posterior p(z_n = k | x_n, θ), shape (N, K): the E-step."""
+        return bayes(self.log_conditional(X, params), self.log_prior(params), overwrite=True)
+
     def e_step(self, X, params) -> np.ndarray:
         """Posterior p(z_n = k | x_n, θ) of every label, shape (N, K) (book eq. :eq:`soft-em-responsibilities`)."""
         X = self.check_data(X)
         self.check_params(X, params)
-        return np.exp(self.expectation(X, params)[1])
+        return self.posterior(X, params)[1]
 
     def log_likelihood(self, X, params, *, sample_weight=None) -> float:
         """The incomplete-data log-likelihood Σ_n w_n log Σ_k p(x_n, z_n = k | θ)."""
         X = self.check_data(X)
         self.check_params(X, params)
         weights = check_sample_weight(sample_weight, X.shape[0])
-        return float(weights @ self.expectation(X, params)[0])
+        return float(weights @ self.posterior(X, params)[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,19 +229,18 @@ def fit_em(model: LatentVariableModel, X, init, *, max_iter: int = 1000, tol: fl
 def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter: int, tol: float) -> EMResult:
     """The EM loop on validated inputs; shared by :func:`fit_em` and :func:`emlib.fit_gmm`."""
     total_weight = weights.sum()
-    log_marginals, log_posterior = model.expectation(X, params)
+    log_marginals, posterior = model.posterior(X, params)
     history = [float(weights @ log_marginals)]
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        params = model.maximize(X, np.exp(log_posterior), weights)
-        log_marginals, log_posterior = model.expectation(X, params)
+        params = model.maximize(X, posterior, weights)
+        log_marginals, posterior = model.posterior(X, params)
         history.append(float(weights @ log_marginals))
         n_iter += 1
         if history[-1] - history[-2] <= tol * total_weight:  # book eq. (soft-em-stopping)
             converged = True
             break
-    posterior = np.exp(log_posterior)
     log_likelihoods = np.array(history)
     for array in (posterior, log_likelihoods):
         array.flags.writeable = False

@@ -15,6 +15,7 @@ from ._validation import (
     check_responsibilities,
     check_sample_weight,
 )
+from .expectation import chunk_size, chunks
 from .params import GMMParams, SingularCovarianceError, cholesky_factors
 
 #: A covariance is numerically singular when a squared Cholesky pivot is below this many units of
@@ -91,9 +92,13 @@ def maximization(
     covariance_type: str,
     reg_covar: float,
 ) -> GMMParams:
-    """:func:`m_step` on inputs that are already validated (used inside the EM loop)."""
-    weighted = responsibilities * sample_weight[:, np.newaxis]
-    counts = weighted.sum(axis=0)  # N_k
+    """:func:`m_step` on inputs that are already validated (used inside the EM loop).
+
+    Two passes over the rows, chunk by chunk (no (N, D) or (N, K) temporary): the first
+    accumulates Σ_n r_nk (x_n − c) for the means, the second the centred scatter
+    Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, with r_nk = w_n γ(z_nk) and c the weighted data mean.
+    """
+    counts = sample_weight @ responsibilities  # N_k, book eq. (soft-em-nk)
     empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
     if empty.size:
         raise ValueError(
@@ -101,50 +106,79 @@ def maximization(
             " are undefined; re-initialise or use fewer components"
         )
     total = sample_weight.sum()
-    # Work relative to the weighted data mean: the means and the centred scatter then carry
-    # full relative precision even when the data sit far from the origin.
+    unit_weights = bool(np.all(sample_weight == 1.0))
+
+    def weighted_block(rows):  # r_nk = w_n γ(z_nk) for a chunk of rows
+        block = responsibilities[rows]
+        return block if unit_weights else block * sample_weight[rows, np.newaxis]
+
+    # Means relative to the weighted data mean c, which keeps their full relative precision
+    # when the data sit far from the origin: μ_k = c + Σ_n r_nk (x_n − c) / N_k (eq. soft-em-mu).
     origin = (sample_weight @ X) / total
-    centred = X - origin
-    centred_means = (weighted.T @ centred) / counts[:, np.newaxis]
-    covariances = _COVARIANCE_UPDATES[covariance_type](centred, weighted, counts, centred_means, total)
-    n_features = X.shape[1]
-    covariances += reg_covar * np.eye(n_features)
+    sums = np.zeros((len(counts), X.shape[1]))
+    for rows in chunks(*X.shape):
+        sums += weighted_block(rows).T @ (X[rows] - origin)
+    means = origin + sums / counts[:, np.newaxis]
+
+    covariances = _COVARIANCE_UPDATES[covariance_type](X, weighted_block, means, counts, total)
+    covariances += reg_covar * np.eye(X.shape[1])  # eq. (soft-em-reg-covar)
     _check_not_singular(covariances, covariance_type, reg_covar)
-    return GMMParams(counts / total, centred_means + origin, covariances)
+    return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
 
 
-def _full(centred, weighted, counts, centred_means, total):
-    n_features = centred.shape[1]
-    covariances = np.empty((len(counts), n_features, n_features))
-    for k, mean in enumerate(centred_means):
-        deviations = centred - mean
-        covariances[k] = (weighted[:, k] * deviations.T) @ deviations / counts[k]
-    return covariances
+class _CentredChunks:
+    """x_n − μ_k for each chunk of rows and every component, shape (K, m, D), in a reused buffer."""
+
+    def __init__(self, X: np.ndarray, means: np.ndarray):
+        self.X, self.means = X, means
+        self.buffer = np.empty((means.shape[0], chunk_size(X.shape[1]), X.shape[1]))
+
+    def __iter__(self):
+        for rows in chunks(*self.X.shape):
+            block = self.X[rows]
+            yield rows, np.subtract(block[np.newaxis], self.means[:, np.newaxis, :], out=self.buffer[:, : block.shape[0]])
 
 
-def _diag_variances(centred, weighted, counts, centred_means):
-    variances = np.empty_like(centred_means)
-    for k, mean in enumerate(centred_means):
-        variances[k] = weighted[:, k] @ (centred - mean) ** 2 / counts[k]
-    return variances
+def _scatter(X, weighted_block, means):
+    """S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, shape (K, D, D), accumulated chunk by chunk.
+
+    Each chunk's centred rows are scaled by sqrt(r_nk), so S_k is a sum of products AᵀA, all K
+    of them in one batched product per chunk.
+    """
+    n_components, n_features = means.shape
+    scatter = np.zeros((n_components, n_features, n_features))
+    for rows, scaled in _CentredChunks(X, means):
+        scaled *= np.sqrt(weighted_block(rows)).T[:, :, np.newaxis]
+        scatter += np.matmul(scaled.transpose(0, 2, 1), scaled)
+    return scatter
 
 
-def _diag(centred, weighted, counts, centred_means, total):
-    variances = _diag_variances(centred, weighted, counts, centred_means)
-    return variances[:, :, np.newaxis] * np.eye(centred.shape[1])
+def _squared_deviations(X, weighted_block, means):
+    """Σ_n r_nk (x_nd − μ_kd)², shape (K, D): the diagonal of S_k without its off-diagonal work."""
+    sums = np.zeros(means.shape)
+    for rows, squared in _CentredChunks(X, means):
+        squared *= squared
+        sums += np.matmul(weighted_block(rows).T[:, np.newaxis, :], squared)[:, 0, :]
+    return sums
 
 
-def _spherical(centred, weighted, counts, centred_means, total):
-    variances = _diag_variances(centred, weighted, counts, centred_means).mean(axis=1)
-    return variances[:, np.newaxis, np.newaxis] * np.eye(centred.shape[1])
+def _full(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma)
+    return _scatter(X, weighted_block, means) / counts[:, np.newaxis, np.newaxis]
 
 
-def _tied(centred, weighted, counts, centred_means, total):
-    scatter = np.zeros((centred.shape[1], centred.shape[1]))
-    for k, mean in enumerate(centred_means):
-        deviations = centred - mean
-        scatter += (weighted[:, k] * deviations.T) @ deviations
-    return np.broadcast_to(scatter / total, (len(counts),) + scatter.shape).copy()
+def _diag(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-diag)
+    variances = _squared_deviations(X, weighted_block, means) / counts[:, np.newaxis]
+    return variances[:, :, np.newaxis] * np.eye(X.shape[1])
+
+
+def _spherical(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-spherical)
+    variances = (_squared_deviations(X, weighted_block, means) / counts[:, np.newaxis]).mean(axis=1)
+    return variances[:, np.newaxis, np.newaxis] * np.eye(X.shape[1])
+
+
+def _tied(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-tied)
+    shared = _scatter(X, weighted_block, means).sum(axis=0) / total
+    return np.broadcast_to(shared, (len(counts),) + shared.shape).copy()
 
 
 _COVARIANCE_UPDATES = {"full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
