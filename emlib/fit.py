@@ -140,7 +140,7 @@ def fit_gmm(
     Each soft-EM iteration is one :func:`emlib.m_step` on the current responsibilities
     followed by one E-step (:func:`emlib.e_step`), which also yields the new log-likelihood.
 
-    **Hard EM** (``method="hard"``, classification EM):
+    **Hard EM** (``method="hard"``, book eq. :eq:`hard-em-e-step` and :eq:`hard-em-m-step`):
     each point is assigned to its most probable component (a point keeps its label on a
     tie), and the M-step is the ordinary one on those one-hot assignments. The history holds
     the classification log-likelihood log p(X, z* | θ); the loop stops, with
