@@ -63,10 +63,10 @@ class GaussianDensities:
     factor of the precision (``params.precision_cholesky``) and log det Σ_k = 2 Σ_i log (L_k)_ii.
     Each row is centred at μ_k *before* the product: the expanded quadratic
     xᵀΣ⁻¹x − 2 xᵀΣ⁻¹μ + μᵀΣ⁻¹μ would cancel catastrophically for data far from the origin.
-    All K components of a chunk are handled by one batched matrix product. Cheaper paths with
-    the same centring, by ``params.structure``: diagonal covariances scale by the inverse
-    standard deviations; equal covariances whiten the chunk once and subtract the whitened
-    means μ_kᵀ P.
+    All K components of a chunk are handled by one batched matrix product. Diagonal
+    covariances (``params.structure``) take a cheaper path with the same centring: scaling by
+    the inverse standard deviations. (Whitening the rows once and subtracting whitened means,
+    a shortcut for equal covariances, is *not* used: it cancels for data far from the origin.)
     """
 
     def __init__(self, params: GMMParams):
@@ -78,8 +78,6 @@ class GaussianDensities:
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
         if params.structure == "diagonal":
             self.inverse_deviations = (1.0 / diagonals)[:, np.newaxis, :]  # 1/σ_kd, (K, 1, D)
-        elif params.structure == "tied":
-            self.whitened_means = (params.means @ params.precision_cholesky[0])[:, np.newaxis, :]  # μ_kᵀ P
 
     def block(self, rows: np.ndarray, first_row: int = 0) -> np.ndarray:
         """Log densities of a chunk of validated rows, shape (m, K)."""
@@ -87,14 +85,11 @@ class GaussianDensities:
         size = rows.shape[0]
         centred, whitened = self.centred[:, :size], self.whitened[:, :size]
         with np.errstate(over="ignore"):  # an overflow becomes inf, caught below with the row named
-            if params.structure == "tied":
-                np.subtract((rows @ params.precision_cholesky[0])[np.newaxis], self.whitened_means, out=whitened)
+            np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)  # x_n − μ_k
+            if params.structure == "diagonal":
+                np.multiply(centred, self.inverse_deviations, out=whitened)
             else:
-                np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)  # x_n − μ_k
-                if params.structure == "diagonal":
-                    np.multiply(centred, self.inverse_deviations, out=whitened)
-                else:
-                    np.matmul(centred, params.precision_cholesky, out=whitened)
+                np.matmul(centred, params.precision_cholesky, out=whitened)
             mahalanobis = np.einsum("kmd,kmd->mk", whitened, whitened)
         if not np.all(np.isfinite(mahalanobis)):
             row, k = (int(index[0]) for index in np.nonzero(~np.isfinite(mahalanobis)))

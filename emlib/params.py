@@ -96,7 +96,7 @@ class GMMParams:
     structure : {"diagonal", "tied", "full"}
         What the covariances happen to be: all diagonal, all equal (and not diagonal), or
         neither. Density evaluations use it to skip work (a diagonal covariance needs no
-        triangular solve; equal ones need one for all components); results do not depend on it.
+        matrix product); results do not depend on it.
 
     Raises
     ------
