@@ -36,19 +36,18 @@ def hard_assignments(X: np.ndarray, params: GMMParams, previous: np.ndarray | No
     ndarray of shape (N,), int
         The label of each point.
     """
+    return _hard_e_step(X, params, previous)[0]
+
+
+def _hard_e_step(X: np.ndarray, params: GMMParams, previous: np.ndarray | None = None):
+    """Labels z*_n and the log-joint of each point at its label, log p(x_n, z*_n | θ), from one density pass."""
     scores = log_joint(X, params)
+    rows = np.arange(X.shape[0])
     labels = np.argmax(scores, axis=1)
     if previous is not None:
-        rows = np.arange(X.shape[0])
         keep = scores[rows, previous] >= scores[rows, labels]
         labels = np.where(keep, previous, labels)
-    return labels
-
-
-def classification_log_likelihood(X: np.ndarray, labels: np.ndarray, params: GMMParams, sample_weight: np.ndarray) -> float:
-    """Σ_n w_n log p(x_n, z_n | θ) for hard labels (book eq. :eq:`complete-log-likelihood`)."""
-    scores = log_joint(X, params)
-    return float(sample_weight @ scores[np.arange(X.shape[0]), labels])
+    return labels, scores[rows, labels]
 
 
 def hard_maximization(
@@ -105,15 +104,15 @@ def run_hard_em(
     so it always ends in finitely many steps.
     """
     counted = sample_weight > 0  # rows of weight zero cannot affect the fit, nor its stopping
-    labels = hard_assignments(X, params)
-    history = [classification_log_likelihood(X, labels, params, sample_weight)]
+    labels, joint_at_labels = _hard_e_step(X, params)
+    history = [float(sample_weight @ joint_at_labels)]
     seen = {_fingerprint(labels[counted])}
     converged = False
     n_iter = 0
     while n_iter < max_iter:
         params = hard_maximization(X, labels, sample_weight, params, covariance_type, reg_covar)
-        new_labels = hard_assignments(X, params, previous=labels)
-        history.append(classification_log_likelihood(X, new_labels, params, sample_weight))
+        new_labels, joint_at_labels = _hard_e_step(X, params, previous=labels)
+        history.append(float(sample_weight @ joint_at_labels))  # log p(X, z* | θ), eq. (hard-em-objective)
         n_iter += 1
         unchanged = np.array_equal(new_labels[counted], labels[counted])
         labels = new_labels
