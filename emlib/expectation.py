@@ -64,8 +64,8 @@ class GaussianDensities:
     Each row is centred at μ_k *before* the product: the expanded quadratic
     xᵀΣ⁻¹x − 2 xᵀΣ⁻¹μ + μᵀΣ⁻¹μ would cancel catastrophically for data far from the origin.
     All K components of a chunk are handled by one batched matrix product. Diagonal
-    covariances (``params.structure``) take a cheaper path with the same centring: scaling by
-    the inverse standard deviations. (Whitening the rows once and subtracting whitened means,
+    covariances (``params.structure``) take a cheaper path with the same centring: the squared
+    deviations weighted by the inverse variances. (Whitening the rows once and subtracting whitened means,
     a shortcut for equal covariances, is *not* used: it cancels for data far from the origin.)
     """
 
@@ -77,7 +77,8 @@ class GaussianDensities:
         diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
         if params.structure == "diagonal":
-            self.inverse_deviations = (1.0 / diagonals)[:, np.newaxis, :]  # 1/σ_kd, (K, 1, D)
+            self.inverse_variances = (1.0 / diagonals**2)[:, :, np.newaxis]  # 1/σ_kd², (K, D, 1)
+        self.ones = np.ones((params.n_features, 1))
 
     def block(self, rows: np.ndarray, first_row: int = 0) -> np.ndarray:
         """Log densities of a chunk of validated rows, shape (m, K)."""
@@ -86,11 +87,13 @@ class GaussianDensities:
         centred, whitened = self.centred[:, :size], self.whitened[:, :size]
         with np.errstate(over="ignore"):  # an overflow becomes inf, caught below with the row named
             np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)  # x_n − μ_k
-            if params.structure == "diagonal":
-                np.multiply(centred, self.inverse_deviations, out=whitened)
-            else:
+            if params.structure == "diagonal":  # Σ_d (x_nd − μ_kd)² / σ_kd²
+                centred *= centred
+                mahalanobis = np.matmul(centred, self.inverse_variances)[:, :, 0].T
+            else:  # ‖(x_n − μ_k)ᵀ P_k‖²
                 np.matmul(centred, params.precision_cholesky, out=whitened)
-            mahalanobis = np.einsum("kmd,kmd->mk", whitened, whitened)
+                whitened *= whitened
+                mahalanobis = np.matmul(whitened, self.ones)[:, :, 0].T
         if not np.all(np.isfinite(mahalanobis)):
             row, k = (int(index[0]) for index in np.nonzero(~np.isfinite(mahalanobis)))
             raise ValueError(
