@@ -64,8 +64,8 @@ class GaussianDensities:
     Each row is centred at μ_k *before* the product: the expanded quadratic
     xᵀΣ⁻¹x − 2 xᵀΣ⁻¹μ + μᵀΣ⁻¹μ would cancel catastrophically for data far from the origin.
     All K components of a chunk are handled by one batched matrix product. Diagonal
-    covariances (``params.structure``) take a cheaper path with the same centring: the squared
-    deviations weighted by the inverse variances. (Whitening the rows once and subtracting whitened means,
+    covariances (``params.structure``) take a cheaper path: an expanded form with a rounding
+    guard that falls back to the centred deviations wherever it could lose accuracy. (Whitening the rows once and subtracting whitened means,
     a shortcut for equal covariances, is *not* used: it cancels for data far from the origin.)
     """
 
@@ -76,21 +76,30 @@ class GaussianDensities:
         self.centred, self.whitened = np.empty(shape), np.empty(shape)
         diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
-        if params.structure == "diagonal":
-            self.inverse_variances = (1.0 / diagonals**2)[:, :, np.newaxis]  # 1/σ_kd², (K, D, 1)
         self.ones = np.ones((params.n_features, 1))
+        if params.structure == "diagonal":
+            # Expanded around a reference point c near the data (the mixture mean), with x' = x − c
+            # and μ'_k = μ_k − c: Σ_d (x'_d − μ'_kd)² w_kd = x'² · w_k − 2 x' · (μ'_k w_k) + μ'_k² · w_k
+            # with w_kd = 1/σ_kd², which is two matrix products for all components at once.
+            self.inverse_variances = 1.0 / diagonals**2  # (K, D)
+            self.reference = params.weights @ params.means
+            centred_means = params.means - self.reference
+            self.scaled_means = centred_means * self.inverse_variances  # μ'_k w_k, (K, D)
+            self.mean_terms = np.sum(centred_means * self.scaled_means, axis=1)  # μ'_k² · w_k, (K,)
+            # Rounding bound of the expanded sum: |error| ≤ γ (x'² · w_k + 2|x' · μ'_k w_k| + μ'_k² · w_k)
+            # ≤ 2γ (x'² · w_k + μ'_k² · w_k), with γ = (D + 3) eps for D-term dot products.
+            self.rounding = 2.0 * (params.n_features + 3) * np.finfo(np.float64).eps
 
     def block(self, rows: np.ndarray, first_row: int = 0) -> np.ndarray:
         """Log densities of a chunk of validated rows, shape (m, K)."""
         params = self.params
         size = rows.shape[0]
         centred, whitened = self.centred[:, :size], self.whitened[:, :size]
-        with np.errstate(over="ignore"):  # an overflow becomes inf, caught below with the row named
-            np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)  # x_n − μ_k
-            if params.structure == "diagonal":  # Σ_d (x_nd − μ_kd)² / σ_kd²
-                centred *= centred
-                mahalanobis = np.matmul(centred, self.inverse_variances)[:, :, 0].T
-            else:  # ‖(x_n − μ_k)ᵀ P_k‖²
+        with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN are caught below, with the row named
+            if params.structure == "diagonal":
+                mahalanobis = self._diagonal_mahalanobis(rows)
+            else:  # ‖(x_n − μ_k)ᵀ P_k‖², rows centred at μ_k first
+                np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)
                 np.matmul(centred, params.precision_cholesky, out=whitened)
                 whitened *= whitened
                 mahalanobis = np.matmul(whitened, self.ones)[:, :, 0].T
@@ -101,6 +110,27 @@ class GaussianDensities:
                 " distance overflows float64, so its density cannot be represented even in log space"
             )
         return self.constants - 0.5 * mahalanobis
+
+    def _diagonal_mahalanobis(self, rows: np.ndarray) -> np.ndarray:
+        """Σ_d (x_nd − μ_kd)² / σ_kd², shape (m, K): expanded products, exact where they could cancel.
+
+        The expanded form costs two matrix products instead of K passes over the centred rows,
+        but cancels when a point and a component are both far from the reference point in units
+        of the component's width (a thin component far from the others). Every entry whose
+        rounding bound exceeds 1e-12 (1 + value) is recomputed from the centred deviations, so
+        the result keeps the accuracy of the centred formula.
+        """
+        params = self.params
+        shifted = rows - self.reference
+        squares = (shifted * shifted) @ self.inverse_variances.T
+        mahalanobis = squares - 2.0 * (shifted @ self.scaled_means.T) + self.mean_terms
+        np.maximum(mahalanobis, 0.0, out=mahalanobis)
+        suspect = self.rounding * (squares + self.mean_terms) > 1e-12 * (1.0 + mahalanobis)
+        if np.any(suspect):
+            row, k = np.nonzero(suspect)
+            deviations = rows[row] - params.means[k]
+            mahalanobis[row, k] = np.sum(deviations * deviations * self.inverse_variances[k], axis=1)
+        return mahalanobis
 
 
 def gaussian_log_densities(X: np.ndarray, params: GMMParams) -> np.ndarray:

@@ -114,13 +114,25 @@ def maximization(
 
     # Means relative to the weighted data mean c, which keeps their full relative precision
     # when the data sit far from the origin: μ_k = c + Σ_n r_nk (x_n − c) / N_k (eq. soft-em-mu).
+    # Diagonal structures also collect Σ_n r_nk (x_n − c)² in the same pass.
+    diagonal = covariance_type in ("diag", "spherical")
     origin = (sample_weight @ X) / total
     sums = np.zeros((len(counts), X.shape[1]))
+    squares = np.zeros_like(sums) if diagonal else None
     for rows in chunks(*X.shape):
-        sums += weighted_block(rows).T @ (X[rows] - origin)
+        weighted, shifted = weighted_block(rows), X[rows] - origin
+        sums += weighted.T @ shifted
+        if diagonal:
+            squares += weighted.T @ (shifted * shifted)
     means = origin + sums / counts[:, np.newaxis]
 
-    covariances = _COVARIANCE_UPDATES[covariance_type](X, weighted_block, means, counts, total)
+    if diagonal:
+        variances = _diagonal_variances(X, weighted_block, means, counts, sums, squares)
+        if covariance_type == "spherical":  # eq. (soft-em-sigma-spherical)
+            variances = np.repeat(variances.mean(axis=1, keepdims=True), X.shape[1], axis=1)
+        covariances = variances[:, :, np.newaxis] * np.eye(X.shape[1])  # eq. (soft-em-sigma-diag)
+    else:
+        covariances = _COVARIANCE_UPDATES[covariance_type](X, weighted_block, means, counts, total)
     covariances += reg_covar * np.eye(X.shape[1])  # eq. (soft-em-reg-covar)
     _check_not_singular(covariances, covariance_type, reg_covar)
     return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
@@ -162,18 +174,24 @@ def _squared_deviations(X, weighted_block, means):
     return sums
 
 
+def _diagonal_variances(X, weighted_block, means, counts, sums, squares):
+    """σ_kd² = Σ_n r_nk (x_nd − μ_kd)² / N_k, from first and second moments about c, exact where they cancel.
+
+    With x' = x − c, σ² = E[x'²] − E[x']², which costs nothing beyond the means pass but loses
+    about log10(E[x'²] / σ²) digits when a component is narrow compared with its distance from c.
+    Components that would lose more than four digits are recomputed from centred deviations.
+    """
+    second_moments = squares / counts[:, np.newaxis]
+    variances = second_moments - (sums / counts[:, np.newaxis]) ** 2
+    cancelled = np.flatnonzero(np.any(variances <= 1e-4 * second_moments, axis=1))
+    if cancelled.size:
+        exact = _squared_deviations(X, lambda rows: weighted_block(rows)[:, cancelled], means[cancelled])
+        variances[cancelled] = exact / counts[cancelled, np.newaxis]
+    return variances
+
+
 def _full(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma)
     return _scatter(X, weighted_block, means) / counts[:, np.newaxis, np.newaxis]
-
-
-def _diag(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-diag)
-    variances = _squared_deviations(X, weighted_block, means) / counts[:, np.newaxis]
-    return variances[:, :, np.newaxis] * np.eye(X.shape[1])
-
-
-def _spherical(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-spherical)
-    variances = (_squared_deviations(X, weighted_block, means) / counts[:, np.newaxis]).mean(axis=1)
-    return variances[:, np.newaxis, np.newaxis] * np.eye(X.shape[1])
 
 
 def _tied(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-tied)
@@ -181,7 +199,7 @@ def _tied(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-tied)
     return np.broadcast_to(shared, (len(counts),) + shared.shape).copy()
 
 
-_COVARIANCE_UPDATES = {"full": _full, "diag": _diag, "spherical": _spherical, "tied": _tied}
+_COVARIANCE_UPDATES = {"full": _full, "tied": _tied}
 
 
 def _check_not_singular(covariances, covariance_type, reg_covar):

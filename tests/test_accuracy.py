@@ -80,3 +80,37 @@ def test_chunk_boundaries_do_not_matter():
     np.testing.assert_allclose(chunked[::997], one_by_one, rtol=1e-14)
     responsibilities = emlib.e_step(X, params)
     np.testing.assert_allclose(responsibilities.sum(axis=1), 1.0, rtol=1e-14)
+
+
+def thin_far_diagonal_problem():
+    rng = np.random.default_rng(4)
+    params = emlib.GMMParams([0.5, 0.5], [[10.0, 10.0], [0.0, 0.0]], [np.diag([1e-10, 2e-10]), np.eye(2)])
+    X = np.vstack([params.means[0] + 1e-5 * rng.normal(size=(20, 2)), rng.normal(size=(20, 2))])
+    return X, params
+
+
+def test_the_rounding_guard_keeps_the_expanded_diagonal_form_exact():
+    # the expanded quadratic alone cancels for a thin component far from the mixture mean; the
+    # guard recomputes those entries from centred deviations (book eq. (gmm-log-likelihood))
+    from emlib.expectation import GaussianDensities
+
+    X, params = thin_far_diagonal_problem()
+    densities = GaussianDensities(params)
+    shifted = X - densities.reference
+    unguarded = (shifted * shifted) @ densities.inverse_variances.T - 2 * shifted @ densities.scaled_means.T + densities.mean_terms
+    exact = np.array([[np.sum((x - m) ** 2 / np.diag(c)) for m, c in zip(params.means, params.covariances)] for x in X])
+    assert np.max(np.abs(unguarded - exact)[:20, 0]) > 1e-8  # the shortcut really would be wrong here
+    np.testing.assert_allclose(densities._diagonal_mahalanobis(X), exact, rtol=1e-12, atol=1e-12)
+    assert emlib.log_likelihood(X, params) == pytest.approx(float(reference_log_likelihood(X, params)), rel=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_diagonal_m_step_is_exact_for_a_thin_component_far_away(covariance_type):
+    # σ² = E[x'²] − E[x']² cancels for the thin component; m_step falls back to centred sums
+    X, _ = thin_far_diagonal_problem()
+    labels = np.repeat([0, 1], 20)
+    params = emlib.m_step(X, np.eye(2)[labels], covariance_type=covariance_type)
+    for k in range(2):
+        variances = X[labels == k].var(axis=0)
+        expected = variances.mean() if covariance_type == "spherical" else variances
+        np.testing.assert_allclose(np.diag(params.covariances[k]), expected, rtol=1e-12)
