@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute bench-squarem clean
+.PHONY: book test lab execute bench-squarem bench-performance clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ execute: $(STAMP)
 ## bench-squarem: plain EM vs SQUAREM vs scikit-learn (writes benchmarks/results/squarem.json)
 bench-squarem: $(STAMP)
 	$(BIN)/python benchmarks/squarem.py
+
+## bench-performance: emlib vs scikit-learn per EM iteration and end to end (writes benchmarks/results/performance.json)
+bench-performance: $(STAMP)
+	$(BIN)/python benchmarks/performance.py
 
 clean:
 	rm -rf _build
