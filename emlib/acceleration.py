@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .expectation import posterior
-from .latent import EMResult
+from .latent import frozen_result, has_converged
 from .maximization import maximization
 from .params import GMMParams
 
@@ -86,10 +86,7 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
         params, log_likelihood, responsibilities = accepted
         history.append(log_likelihood)
         n_iter += 1
-        if history[-1] - history[-2] <= tol * total_weight:  # book eq. (soft-em-stopping)
+        if has_converged(history, tol, total_weight):
             converged = True
             break
-    log_likelihoods = np.array(history)
-    for array in (responsibilities, log_likelihoods):
-        array.flags.writeable = False
-    return EMResult(params, log_likelihoods, n_iter, converged, responsibilities), evaluations
+    return frozen_result(params, history, n_iter, converged, responsibilities), evaluations

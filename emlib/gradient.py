@@ -234,13 +234,7 @@ def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     """
     X = check_data(X)
     check_params_match(X, params)
-    theta = flatten_params(params)
-    shape = (params.n_components, params.n_features)
-
-    def mapped(point):
-        return flatten_params(em_map(X, unflatten_params(point, *shape)))
-
-    return _central_differences(mapped, theta, _coordinate_scales(params), step)
+    return _flat_derivative(lambda point: flatten_params(em_map(X, point)), params, step)
 
 
 def convergence_rate(X, params: GMMParams) -> float:
@@ -265,13 +259,7 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     """
     X = check_data(X)
     check_params_match(X, params)
-    theta = flatten_params(params)
-    shape = (params.n_components, params.n_features)
-
-    def flat_gradient(point):
-        return flatten_gradient(log_likelihood_gradient(X, unflatten_params(point, *shape)))
-
-    hessian = _central_differences(flat_gradient, theta, _coordinate_scales(params), step)
+    hessian = _flat_derivative(lambda point: flatten_gradient(log_likelihood_gradient(X, point)), params, step)
     return -0.5 * (hessian + hessian.T)
 
 
@@ -380,6 +368,14 @@ def _coordinate_scales(params: GMMParams) -> np.ndarray:
             np.sqrt(variances).ravel(),
             np.sqrt(variances[:, rows] * variances[:, columns]).ravel(),
         ]
+    )
+
+
+def _flat_derivative(function, params: GMMParams, step: float) -> np.ndarray:
+    """Jacobian of ``function`` (GMMParams → flat vector) in the flat parametrisation, by central differences."""
+    shape = (params.n_components, params.n_features)
+    return _central_differences(
+        lambda theta: function(unflatten_params(theta, *shape)), flatten_params(params), _coordinate_scales(params), step
     )
 
 

@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 
 from .expectation import log_joint
-from .latent import EMResult
+from .latent import EMResult, frozen_result
 from .maximization import maximization, singular_covariance_error
 from .params import GMMParams, SingularCovarianceError
 
@@ -125,10 +125,7 @@ def run_hard_em(
         seen.add(fingerprint)
     assignments = np.zeros((X.shape[0], params.n_components))
     assignments[np.arange(X.shape[0]), labels] = 1.0
-    log_likelihoods = np.array(history)
-    for array in (assignments, log_likelihoods):
-        array.flags.writeable = False
-    return EMResult(params, log_likelihoods, n_iter, converged, assignments)
+    return frozen_result(params, history, n_iter, converged, assignments)
 
 
 def _fingerprint(labels: np.ndarray) -> bytes:

@@ -250,9 +250,19 @@ def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter:
         log_marginals, posterior = model.posterior(X, params)
         history.append(float(weights @ log_marginals))
         n_iter += 1
-        if history[-1] - history[-2] <= tol * total_weight:  # book eq. (soft-em-stopping)
+        if has_converged(history, tol, total_weight):
             converged = True
             break
+    return frozen_result(params, history, n_iter, converged, posterior)
+
+
+def has_converged(history: list[float], tol: float, total_weight: float) -> bool:
+    """The stopping rule of book eq. :eq:`soft-em-stopping`: the last rise per unit of weight is at most tol."""
+    return history[-1] - history[-2] <= tol * total_weight
+
+
+def frozen_result(params, history: list[float], n_iter: int, converged: bool, posterior: np.ndarray) -> EMResult:
+    """An EMResult whose arrays are read-only, so a result cannot be changed after the fact."""
     log_likelihoods = np.array(history)
     for array in (posterior, log_likelihoods):
         array.flags.writeable = False
