@@ -18,7 +18,7 @@ import numpy as np
 
 from .expectation import posterior
 from .latent import frozen_result, has_converged
-from .maximization import maximization
+from .maximization import maximization_keeping_empty
 from .params import GMMParams
 
 
@@ -52,8 +52,8 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
         log_marginals, responsibilities = posterior(X, point)
         return float(sample_weight @ log_marginals), responsibilities
 
-    def m_step(responsibilities):
-        return maximization(X, responsibilities, sample_weight, covariance_type, reg_covar)
+    def m_step(responsibilities, previous):
+        return maximization_keeping_empty(X, responsibilities, sample_weight, previous, covariance_type, reg_covar)
 
     log_likelihood, responsibilities = e_step(params)
     history = [log_likelihood]
@@ -61,9 +61,9 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        first = m_step(responsibilities)
+        first = m_step(responsibilities, params)
         _, first_responsibilities = e_step(first)
-        second = m_step(first_responsibilities)
+        second = m_step(first_responsibilities, first)
         accepted = (second, *e_step(second))
         evaluations += 2
 
@@ -75,7 +75,7 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
             candidate = _unpack(_pack(params) - 2.0 * step_length * r + step_length**2 * v, *shape)
             if candidate is not None and step_length < -1.0:
                 try:
-                    stabilised = m_step(e_step(candidate)[1])
+                    stabilised = m_step(e_step(candidate)[1], candidate)
                     evaluations += 1
                     stabilised_log_likelihood, stabilised_responsibilities = e_step(stabilised)
                     if stabilised_log_likelihood >= accepted[1]:

@@ -99,17 +99,20 @@ class BinomialMixture(LatentVariableModel):
         """log Binomial(x_n | n_trials, p_k), shape (N, K)."""
         return binom.logpmf(X[:, np.newaxis], self.n_trials, params.probabilities[np.newaxis, :])
 
-    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray) -> BinomialMixtureParams:
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray, previous=None) -> BinomialMixtureParams:
         weighted = posterior * sample_weight[:, np.newaxis]
         counts = weighted.sum(axis=0)  # N_k
-        empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
-        if empty.size:
+        empty = counts <= np.finfo(np.float64).tiny
+        if np.any(empty) and previous is None:
             raise ValueError(
-                f"component {empty[0]} has no responsibility (N_k = 0), so its head probability is"
-                " undefined; re-initialise or use fewer components"
+                f"component {np.flatnonzero(empty)[0]} has no responsibility (N_k = 0), so its head"
+                " probability is undefined; re-initialise or use fewer components"
             )
-        probabilities = np.clip((weighted.T @ X) / (self.n_trials * counts), 0.0, 1.0)
-        return BinomialMixtureParams(counts / sample_weight.sum(), probabilities)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            probabilities = np.clip((weighted.T @ X) / (self.n_trials * counts), 0.0, 1.0)
+        if np.any(empty):  # as for the Gaussian mixture: weight 0, previous parameter kept
+            probabilities = np.where(empty, previous.probabilities, probabilities)
+        return BinomialMixtureParams(np.where(empty, 0.0, counts) / sample_weight.sum(), probabilities)
 
     def sample(self, params: BinomialMixtureParams, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
         """Draw n runs: the head count of each and the coin that made it.

@@ -20,7 +20,7 @@ from .expectation import gaussian_log_densities, log_weights, posterior
 from .acceleration import run_squarem
 from .hard import run_hard_em
 from .latent import ConvergenceWarning, LatentVariableModel, run_em, warn_not_converged
-from .maximization import maximization
+from .maximization import maximization, maximization_keeping_empty
 from .params import GMMParams
 
 #: The relative default regularisation: reg_covar = RELATIVE_REG_COVAR × mean feature variance.
@@ -63,8 +63,10 @@ class GaussianMixture(LatentVariableModel):
         """The E-step, chunk by chunk with one exponential pass (``emlib.expectation.posterior``)."""
         return posterior(X, params)
 
-    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray) -> GMMParams:
-        return maximization(X, posterior, sample_weight, self.covariance_type, self.reg_covar)
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray, previous=None) -> GMMParams:
+        if previous is None:
+            return maximization(X, posterior, sample_weight, self.covariance_type, self.reg_covar)
+        return maximization_keeping_empty(X, posterior, sample_weight, previous, self.covariance_type, self.reg_covar)
 
     def __repr__(self) -> str:
         return f"GaussianMixture(covariance_type={self.covariance_type!r}, reg_covar={self.reg_covar:g})"
@@ -158,7 +160,8 @@ def fit_gmm(
 
     **Regularisation** (eq. :eq:`soft-em-reg-covar`): every covariance gets ``reg_covar``
     added to its diagonal. ``reg_covar=None`` (default) uses 1e-6 times the mean (weighted)
-    feature variance of X, so fitting c·X gives exactly the c-scaled fit of X; a float is an
+    feature variance of X, so fitting c·X gives exactly the c-scaled fit of X (for data whose
+    rows are all identical, 1e-6 times their mean squared value, or 1e-6 if that is zero); a float is an
     absolute amount, as in scikit-learn; ``0`` is pure maximum likelihood, which fails with a
     :class:`emlib.SingularCovarianceError` if a component collapses.
 
@@ -279,17 +282,20 @@ def fit_gmm(
 
 
 def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
+    """The absolute regularisation: the given float, or the relative default (eq. soft-em-reg-covar).
+
+    The default is 1e-6 × the mean (weighted) feature variance. Data with no spread at all (every
+    row identical) have no variance to be relative to; the default then falls back to 1e-6 × the
+    mean squared feature value (still scaling as c² when the data are scaled by c), and for data
+    that are all zero to 1e-6.
+    """
     if reg_covar is not None:
         return check_nonnegative_real(reg_covar, "reg_covar")
     total = weights.sum()
     mean = (weights @ X) / total
-    mean_variance = float(np.mean(weights @ (X - mean) ** 2 / total))
-    if mean_variance == 0.0:
-        raise ValueError(
-            "every feature of X is constant, so the relative default reg_covar (1e-6 times the mean"
-            " feature variance) is zero; pass an absolute reg_covar > 0"
-        )
-    return RELATIVE_REG_COVAR * mean_variance
+    for scale in (np.mean(weights @ (X - mean) ** 2 / total), np.mean(mean**2), 1.0):
+        if scale > 0:
+            return RELATIVE_REG_COVAR * float(scale)
 
 
 def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng) -> GMMParams:

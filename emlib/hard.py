@@ -14,8 +14,8 @@ import numpy as np
 
 from .expectation import log_joint
 from .latent import EMResult, frozen_result
-from .maximization import maximization, singular_covariance_error
-from .params import GMMParams, SingularCovarianceError
+from .maximization import maximization_keeping_empty
+from .params import GMMParams
 
 
 def hard_assignments(X: np.ndarray, params: GMMParams, previous: np.ndarray | None = None) -> np.ndarray:
@@ -62,29 +62,13 @@ def hard_maximization(
 
     **Empty components.** A component that received no point (no positive weight) gets weight
     π_k = 0, which is what maximising log p(X, z* | θ) over π gives, and keeps its previous
-    mean and covariance (for "tied", the shared covariance of the others). With log π_k = −∞
-    it can never win a point again: the fit continues with fewer effective components,
-    deterministically, with no NaN.
+    mean and covariance (see ``emlib.maximization.maximization_keeping_empty``). With
+    log π_k = −∞ it can never win a point again: the fit continues with fewer effective
+    components, deterministically, with no NaN.
     """
-    n_components = previous.n_components
-    one_hot = np.zeros((X.shape[0], n_components))
+    one_hot = np.zeros((X.shape[0], previous.n_components))
     one_hot[np.arange(X.shape[0]), labels] = 1.0
-    occupied = np.flatnonzero(sample_weight @ one_hot > 0)
-    try:
-        fitted = maximization(X, one_hot[:, occupied], sample_weight, covariance_type, reg_covar)
-    except SingularCovarianceError as error:  # report the component's index in the full mixture
-        raise singular_covariance_error(int(occupied[error.component]), covariance_type, reg_covar) from None
-    if occupied.size == n_components:
-        return fitted
-    weights = np.zeros(n_components)
-    means = np.array(previous.means)
-    covariances = np.array(previous.covariances)
-    weights[occupied] = fitted.weights
-    means[occupied] = fitted.means
-    covariances[occupied] = fitted.covariances
-    if covariance_type == "tied":
-        covariances[:] = fitted.covariances[0]
-    return GMMParams(weights, means, covariances)
+    return maximization_keeping_empty(X, one_hot, sample_weight, previous, covariance_type, reg_covar)
 
 
 def run_hard_em(

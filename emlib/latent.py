@@ -144,8 +144,13 @@ class LatentVariableModel(ABC):
         return self.log_conditional(X, params) + self.log_prior(params)
 
     @abstractmethod
-    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray):
-        """The M-step: argmax_θ Σ_n w_n Σ_k q_nk log p(x_n, z_n = k | θ), for validated inputs."""
+    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray, previous=None):
+        """The M-step: argmax_θ Σ_n w_n Σ_k q_nk log p(x_n, z_n = k | θ), for validated inputs.
+
+        ``previous`` (the parameters the posterior was computed from) lets a component that
+        received no responsibility keep its parameters with weight zero; without it, such a
+        component is an error.
+        """
 
     def expectation(self, X: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
         """log p(x_n | θ), shape (N,), and the log-posterior log p(z_n = k | x_n, θ), shape (N, K)."""
@@ -246,7 +251,7 @@ def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter:
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        params = model.maximize(X, posterior, weights)
+        params = model.maximize(X, posterior, weights, previous=params)
         log_marginals, posterior = model.posterior(X, params)
         history.append(float(weights @ log_marginals))
         n_iter += 1

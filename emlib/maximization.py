@@ -138,6 +138,39 @@ def maximization(
     return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
 
 
+def maximization_keeping_empty(
+    X: np.ndarray,
+    responsibilities: np.ndarray,
+    sample_weight: np.ndarray,
+    previous: GMMParams,
+    covariance_type: str,
+    reg_covar: float,
+) -> GMMParams:
+    """:func:`maximization` inside an EM loop, where a component may have lost every point.
+
+    A component whose responsibilities are all zero (N_k ≤ the smallest normal float: its
+    densities underflowed everywhere, or, in hard EM, it won no point) gets weight π_k = 0,
+    the maximiser of Σ_k N_k log π_k, and keeps its previous mean and covariance (for "tied",
+    the covariance shared by the others). With log π_k = −∞ it takes no responsibility again,
+    so the fit continues, deterministically and without NaN, with fewer effective components.
+    """
+    occupied = np.flatnonzero(sample_weight @ responsibilities > np.finfo(np.float64).tiny)
+    if occupied.size == previous.n_components:
+        return maximization(X, responsibilities, sample_weight, covariance_type, reg_covar)
+    try:
+        fitted = maximization(X, responsibilities[:, occupied], sample_weight, covariance_type, reg_covar)
+    except SingularCovarianceError as error:  # report the component's index in the full mixture
+        raise singular_covariance_error(int(occupied[error.component]), covariance_type, reg_covar) from None
+    weights = np.zeros(previous.n_components)
+    means, covariances = np.array(previous.means), np.array(previous.covariances)
+    weights[occupied] = fitted.weights
+    means[occupied] = fitted.means
+    covariances[occupied] = fitted.covariances
+    if covariance_type == "tied":
+        covariances[:] = fitted.covariances[0]
+    return GMMParams(weights, means, covariances)
+
+
 class _CentredChunks:
     """x_n − μ_k for each chunk of rows and every component, shape (K, m, D), in a reused buffer."""
 

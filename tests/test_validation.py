@@ -165,9 +165,10 @@ def test_fewer_distinct_rows_than_components():
 
 
 def test_constant_data_with_relative_default_reg_covar():
-    # 1e-6 x (zero variance) would be zero: ask for an absolute reg_covar instead
-    with pytest.raises(ValueError, match="reg_covar"):
-        emlib.fit_gmm(np.ones((10, 2)), 1)
+    # no spread to be relative to: the default falls back to 1e-6 × the mean squared value
+    fit = emlib.fit_gmm(np.full((10, 2), 3.0), 1)
+    assert fit.reg_covar == pytest.approx(9e-6, rel=1e-12)
+    np.testing.assert_allclose(fit.params.covariances[0], 9e-6 * np.eye(2), rtol=1e-12)
     fit = emlib.fit_gmm(np.ones((10, 2)), 1, reg_covar=1e-3)
     np.testing.assert_allclose(fit.params.covariances[0], 1e-3 * np.eye(2))
 

@@ -1,0 +1,141 @@
+"""Degenerate data: handled, documented, tested; and exact scale and translation equivariance."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import emlib
+
+
+def assert_valid_fit(fit, n_samples, n_components):
+    params = fit.params
+    assert np.all(np.isfinite(fit.log_likelihoods))
+    assert params.weights.sum() == pytest.approx(1.0, abs=1e-12) and np.all(params.weights >= 0)
+    assert np.all(np.isfinite(params.means)) and np.all(np.isfinite(params.covariances))
+    np.linalg.cholesky(params.covariances)  # positive definite
+    assert fit.responsibilities.shape == (n_samples, n_components)
+    np.testing.assert_allclose(fit.responsibilities.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def two_blobs(seed=0, n=60, d=2):
+    rng = np.random.default_rng(seed)
+    return np.vstack([rng.normal(size=(n // 2, d)), rng.normal(size=(n // 2, d)) + 4.0])
+
+
+def test_duplicate_rows():
+    X = np.repeat(two_blobs(), 3, axis=0)
+    assert_valid_fit(emlib.fit_gmm(X, 2, random_state=0), X.shape[0], 2)
+
+
+def test_all_rows_identical():
+    # one distinct point: a single component at the point with the fallback regularisation; more
+    # components than distinct rows is refused with a message naming n_components
+    X = np.tile([2.0, -1.0], (25, 1))
+    fit = emlib.fit_gmm(X, 1)
+    assert_valid_fit(fit, 25, 1)
+    np.testing.assert_allclose(fit.params.means[0], [2.0, -1.0])
+    with pytest.raises(ValueError, match="n_components"):
+        emlib.fit_gmm(X, 2)
+
+
+def test_more_dimensions_than_rows():
+    X = np.random.default_rng(1).normal(size=(6, 10))
+    assert_valid_fit(emlib.fit_gmm(X, 2, random_state=0), 6, 2)  # the default regularisation keeps Σ_k definite
+    with pytest.raises(emlib.SingularCovarianceError, match="component"):
+        emlib.fit_gmm(X, 1, reg_covar=0.0)
+
+
+def test_a_component_collapsing_onto_one_point():
+    # a start that puts a narrow component on one isolated point
+    X = np.vstack([two_blobs(), [[20.0, 20.0]]])
+    start = emlib.GMMParams([0.45, 0.45, 0.1], [[0.0, 0.0], [4.0, 4.0], [20.0, 20.0]], [np.eye(2), np.eye(2), 0.01 * np.eye(2)])
+    fit = emlib.fit_gmm(X, 3, init=start)
+    assert_valid_fit(fit, X.shape[0], 3)
+    with pytest.raises(emlib.SingularCovarianceError, match="component 2") as error:
+        emlib.fit_gmm(X, 3, init=start, reg_covar=0.0)
+    assert error.value.component == 2 and "reg_covar" in str(error.value)
+
+
+def test_a_component_that_loses_all_its_points_in_soft_em():
+    # a component so far away that its responsibilities underflow to exactly 0: it gets weight 0
+    # and keeps its parameters (book: the empty-component rule), instead of a NaN or an error
+    X = two_blobs()
+    start = emlib.GMMParams([0.4, 0.4, 0.2], [[0.0, 0.0], [4.0, 4.0], [1e4, 1e4]], np.stack([np.eye(2)] * 3))
+    fit = emlib.fit_gmm(X, 3, init=start)
+    assert_valid_fit(fit, X.shape[0], 3)
+    assert fit.params.weights[2] == 0.0
+    np.testing.assert_array_equal(fit.params.means[2], [1e4, 1e4])
+    squarem = emlib.fit_gmm(X, 3, init=start, accelerate="squarem")
+    assert_valid_fit(squarem, X.shape[0], 3)
+    assert squarem.params.weights[2] == 0.0
+    # the public m_step, which has no previous parameters, says what is wrong
+    with pytest.raises(ValueError, match="component 2 has no responsibility"):
+        emlib.m_step(X, emlib.e_step(X, start))
+
+
+def test_a_binomial_component_that_loses_all_its_runs():
+    model = emlib.BinomialMixture(n_trials=10)
+    heads = np.array([0, 1, 0, 1, 0, 2])
+    start = emlib.BinomialMixtureParams([0.5, 0.5], [0.1, 1.0])  # the second coin cannot give a tail
+    result = emlib.fit_em(model, heads, start)
+    assert result.params.weights[1] == 0.0 and result.params.probabilities[1] == 1.0
+    assert np.all(np.isfinite(result.log_likelihoods))
+
+
+def test_points_far_from_every_component():
+    params = emlib.GMMParams([0.5, 0.5], [[0.0, 0.0], [1.0, 0.0]], np.stack([np.eye(2)] * 2))
+    X = np.array([[1e5, 1e5], [-3e7, 2e7], [0.5, 1e6]])
+    responsibilities = emlib.e_step(X, params)
+    assert np.all(np.isfinite(responsibilities))
+    np.testing.assert_allclose(responsibilities.sum(axis=1), 1.0, rtol=1e-14)
+    assert np.isfinite(emlib.log_likelihood(X, params))
+
+
+@pytest.mark.parametrize("transform", ["scale 1e-150", "scale 1e150", "offset 1e10"])
+def test_extreme_scales_and_offsets_fit(transform):
+    X = two_blobs(2)
+    kind, amount = transform.split()
+    data = X * float(amount) if kind == "scale" else X + float(amount)
+    fit = emlib.fit_gmm(data, 2, random_state=0)
+    assert_valid_fit(fit, X.shape[0], 2)
+
+
+SCALES = [1e-8, 1e-3, 1.0, 1e3, 1e8]
+OFFSETS = [0.0, 1e3, 1e8]  # in the data's own units: the transformed data are c (X + o)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("offset", OFFSETS)
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_scale_and_translation_equivariance(scale, offset, covariance_type):
+    # fitting c (X + o) from the transformed start gives the transformed fit, and log-likelihoods
+    # shifted by exactly −N D log c (book eq. (soft-em-reg-covar): the default regularisation is
+    # relative, so it transforms too). X is dyadic, so X + o is exact.
+    rng = np.random.default_rng(3)
+    X = np.round(two_blobs(3, n=80) * 64) / 64
+    start = emlib.GMMParams([0.3, 0.7], [[-1.0, 0.5], [3.0, 3.5]], [np.diag([2.0, 1.0]), np.diag([1.5, 0.5])])
+    transformed_start = emlib.GMMParams(start.weights, scale * (start.means + offset), scale**2 * start.covariances)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", emlib.ConvergenceWarning)
+        reference = emlib.fit_gmm(X, 2, init=start, covariance_type=covariance_type, tol=0.0, max_iter=25)
+        moved = emlib.fit_gmm(scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=25)
+    assert moved.n_iter == reference.n_iter
+    assert moved.reg_covar == pytest.approx(scale**2 * reference.reg_covar, rel=1e-12)
+    np.testing.assert_allclose(moved.params.weights, reference.params.weights, rtol=1e-8)
+    np.testing.assert_allclose(moved.params.means, scale * (reference.params.means + offset), rtol=1e-8)
+    np.testing.assert_allclose(moved.params.covariances, scale**2 * reference.params.covariances, rtol=1e-8, atol=1e-8 * scale**2)
+    shift = -X.size * np.log(scale)
+    np.testing.assert_allclose(moved.log_likelihoods, reference.log_likelihoods + shift, rtol=1e-8)
+
+
+def test_same_random_state_gives_bit_identical_fits():
+    X = two_blobs(4, n=200)
+    first = emlib.fit_gmm(X, 3, random_state=7, n_init=3)
+    second = emlib.fit_gmm(X, 3, random_state=7, n_init=3)
+    for name in ("weights", "means", "covariances"):
+        np.testing.assert_array_equal(getattr(first.params, name), getattr(second.params, name))
+    np.testing.assert_array_equal(first.log_likelihoods, second.log_likelihoods)
+    np.testing.assert_array_equal(first.responsibilities, second.responsibilities)
+    hard = [emlib.fit_gmm(X, 3, random_state=7, method="hard") for _ in range(2)]
+    np.testing.assert_array_equal(hard[0].params.means, hard[1].params.means)
