@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute bench-squarem bench-performance clean
+.PHONY: book test lab execute reproducible bench-squarem bench-performance clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lab: $(STAMP)
 ## execute: re-run every notebook in place after editing it (then commit the outputs)
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
+
+## reproducible: nbval over every notebook twice, and two site builds compared file by file
+reproducible: $(STAMP)
+	$(BIN)/python scripts/check_reproducible.py
 
 ## bench-squarem: plain EM vs SQUAREM vs scikit-learn (writes benchmarks/results/squarem.json)
 bench-squarem: $(STAMP)
