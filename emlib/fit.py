@@ -216,6 +216,28 @@ def fit_gmm(
     ValueError, TypeError
         On invalid input; :class:`emlib.SingularCovarianceError` (a ValueError) when a
         covariance becomes singular during fitting.
+
+    Notes
+    -----
+    Degenerate data, and what happens (each case is a test in ``tests/test_degenerate.py``):
+
+    - *Duplicate rows, more dimensions than rows, a component collapsing onto one point*: with
+      the default regularisation the fit is finite and valid (every covariance at least
+      ``reg_covar`` on its diagonal); with ``reg_covar=0`` a collapse raises
+      :class:`emlib.SingularCovarianceError` naming the component.
+    - *All rows identical*: one component fits the point, with the fallback regularisation
+      (1e-6 × the mean squared value); more components than distinct rows raise a ValueError
+      naming ``n_components``.
+    - *A component that loses all its points* (its responsibilities underflow to zero
+      everywhere, or in hard EM it wins no point): it gets weight 0 and keeps its previous mean
+      and covariance, and the fit continues with fewer effective components.
+    - *Points far from every component*: the responsibilities stay finite and sum to one (Bayes'
+      theorem is applied to log-densities shifted by their maximum); a point so far that its
+      squared Mahalanobis distance overflows float64 raises a ValueError naming the row.
+    - *Data scaled by c or shifted by b*: with the default regularisation, fitting c·X + b from
+      the transformed start gives the transformed fit and log-likelihoods shifted by
+      −N·D·log c, to rounding (tested for c from 1e-8 to 1e8, offsets up to 1e8, and data
+      scaled by 1e±150).
     """
     X = check_data(X)
     n_components = check_count(n_components, "n_components", minimum=1)
