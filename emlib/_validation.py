@@ -158,3 +158,26 @@ def check_mixture_weights(weights: np.ndarray) -> np.ndarray:
     if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
         raise ValueError(f"weights must sum to 1; they sum to {total:.12g}")
     return weights / total
+
+
+def check_positive_real(value, name: str) -> float:
+    """A finite real number > 0 (booleans are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return value
+
+
+def check_random_state(value, name: str) -> np.random.Generator:
+    """None, a non-negative integer seed, or a numpy Generator, as a Generator."""
+    if isinstance(value, np.random.Generator):
+        return value
+    if value is None:
+        return np.random.default_rng()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be None, a non-negative integer seed or a numpy.random.Generator; got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer seed; got {value}")
+    return np.random.default_rng(int(value))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom
 
-from ._validation import as_float_array, check_count, check_mixture_weights
+from ._validation import as_float_array, check_count, check_mixture_weights, check_random_state
 from .latent import LatentVariableModel
 
 
@@ -87,9 +87,9 @@ class BinomialMixture(LatentVariableModel):
             raise ValueError(f"X must hold whole numbers of heads between 0 and n_trials={self.n_trials}")
         return counts
 
-    def check_params(self, X: np.ndarray, params) -> None:
+    def check_params(self, X: np.ndarray, params, name: str = "params") -> None:
         if not isinstance(params, BinomialMixtureParams):
-            raise TypeError(f"params must be an emlib.BinomialMixtureParams; got {type(params).__name__}")
+            raise TypeError(f"{name} must be an emlib.BinomialMixtureParams; got {type(params).__name__}")
 
     def log_prior(self, params: BinomialMixtureParams) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -132,7 +132,9 @@ class BinomialMixture(LatentVariableModel):
         """
         self.check_params(None, params)
         n = check_count(n, "n", minimum=0)
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(check_count(rng, "rng", 0))
+        if rng is None:
+            raise TypeError("rng must be a numpy.random.Generator or a non-negative integer seed; got None")
+        rng = check_random_state(rng, "rng")
         labels = rng.choice(params.n_components, size=n, p=params.weights)
         heads = rng.binomial(self.n_trials, params.probabilities[labels])
         return heads, labels

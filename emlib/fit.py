@@ -14,6 +14,7 @@ from ._validation import (
     check_data,
     check_nonnegative_real,
     check_params_match,
+    check_random_state,
     check_sample_weight,
 )
 from .expectation import gaussian_log_densities, log_weights, posterior
@@ -50,8 +51,8 @@ class GaussianMixture(LatentVariableModel):
     def check_data(self, X) -> np.ndarray:
         return check_data(X)
 
-    def check_params(self, X: np.ndarray, params) -> None:
-        check_params_match(X, params)
+    def check_params(self, X: np.ndarray, params, name: str = "params") -> None:
+        check_params_match(X, params, name=name)
 
     def log_prior(self, params: GMMParams) -> np.ndarray:
         return log_weights(params)
@@ -264,7 +265,7 @@ def fit_gmm(
             raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
         starts = [init]
     elif isinstance(init, str) and init == "k-means++":
-        rng = np.random.default_rng(random_state)
+        rng = check_random_state(random_state, "random_state")
         starts = (
             _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng)
             for _ in range(n_init)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import cho_solve
 
-from ._validation import check_data, check_params_match
+from ._validation import check_data, check_params_match, check_positive_real
 from .expectation import posterior
 from .maximization import maximization
 from .params import GMMParams
@@ -61,6 +61,18 @@ class ProjectionBlocks:
     covariances: np.ndarray
 
 
+def _checked(X, params: GMMParams) -> np.ndarray:
+    """Validated X, and params that match it with every weight positive (the gradient involves 1/π_k)."""
+    X = check_data(X)
+    check_params_match(X, params)
+    if np.any(params.weights <= 0):
+        raise ValueError(
+            "params.weights must all be positive here: the gradient involves 1/π_k and the EM map is"
+            " undefined for a component with no responsibility"
+        )
+    return X
+
+
 def _posterior_statistics(X: np.ndarray, params: GMMParams):
     """Responsibilities and their sufficient statistics under ``params``."""
     _, responsibilities = posterior(X, params)
@@ -96,9 +108,7 @@ def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
     -------
     GMMGradient
     """
-    X = check_data(X)
-    check_params_match(X, params)
-    _check_positive_weights(params)
+    X = _checked(X, params)
     responsibilities, counts = _posterior_statistics(X, params)
     n_components, n_features = params.n_components, params.n_features
     weights = counts / params.weights
@@ -131,8 +141,7 @@ def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
         P_π = (diag π − π πᵀ)/N, P_μk = Σ_k/N_k, P_Σk = (2/N_k) Σ_k ⊗ Σ_k. All three are
         symmetric positive (semi-)definite, so P ∇ℓ is an ascent direction.
     """
-    X = check_data(X)
-    check_params_match(X, params)
+    X = _checked(X, params)
     _, counts = _posterior_statistics(X, params)
     weights = (np.diag(params.weights) - np.outer(params.weights, params.weights)) / X.shape[0]
     means = params.covariances / counts[:, np.newaxis, np.newaxis]
@@ -160,8 +169,7 @@ def projected_gradient(X, params: GMMParams) -> GMMGradient:
     GMMGradient
         The blocks (Δπ, Δμ, ΔΣ) of P(θ) ∇ℓ(θ).
     """
-    X = check_data(X)
-    check_params_match(X, params)
+    X = _checked(X, params)
     gradient = log_likelihood_gradient(X, params)
     projection = projection_matrix(X, params)
     n_features = params.n_features
@@ -177,8 +185,7 @@ def em_map(X, params: GMMParams) -> GMMParams:
     The E-step (book eq. :eq:`soft-em-responsibilities`) followed by the M-step (eqs.
     :eq:`soft-em-mu`, :eq:`soft-em-sigma`, :eq:`soft-em-pi`).
     """
-    X = check_data(X)
-    check_params_match(X, params)
+    X = _checked(X, params)
     _, responsibilities = posterior(X, params)
     return maximization(X, responsibilities, np.ones(X.shape[0]), "full", 0.0)
 
@@ -232,8 +239,8 @@ def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     ndarray of shape (P, P)
         P = (K − 1) + K·D + K·D(D + 1)/2.
     """
-    X = check_data(X)
-    check_params_match(X, params)
+    X = _checked(X, params)
+    step = check_positive_real(step, "step")
     return _flat_derivative(lambda point: flatten_params(em_map(X, point)), params, step)
 
 
@@ -257,8 +264,8 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     -------
     ndarray of shape (P, P)
     """
-    X = check_data(X)
-    check_params_match(X, params)
+    X = _checked(X, params)
+    step = check_positive_real(step, "step")
     hessian = _flat_derivative(lambda point: flatten_gradient(log_likelihood_gradient(X, point)), params, step)
     return -0.5 * (hessian + hessian.T)
 
@@ -281,9 +288,7 @@ def complete_information(X, params: GMMParams) -> np.ndarray:
     -------
     ndarray of shape (P, P)
     """
-    X = check_data(X)
-    check_params_match(X, params)
-    _check_positive_weights(params)
+    X = _checked(X, params)
     responsibilities, counts = _posterior_statistics(X, params)
     n_components, n_features = params.n_components, params.n_features
     rows, columns = np.tril_indices(n_features)
@@ -388,8 +393,3 @@ def _central_differences(function, theta: np.ndarray, scales: np.ndarray, step: 
         backward[i] -= h
         columns.append((function(forward) - function(backward)) / (2.0 * h))
     return np.stack(columns, axis=1)
-
-
-def _check_positive_weights(params: GMMParams) -> None:
-    if np.any(params.weights <= 0):
-        raise ValueError("params.weights must all be positive here (the gradient with respect to π_k involves 1/π_k)")

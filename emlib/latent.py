@@ -128,8 +128,8 @@ class LatentVariableModel(ABC):
         """Validate and convert the data; return an array whose first axis indexes points."""
 
     @abstractmethod
-    def check_params(self, X: np.ndarray, params) -> None:
-        """Raise TypeError/ValueError unless ``params`` are parameters of this model fitting X."""
+    def check_params(self, X: np.ndarray, params, name: str = "params") -> None:
+        """Raise TypeError/ValueError, naming the argument ``name``, unless ``params`` are parameters of this model fitting X."""
 
     @abstractmethod
     def log_prior(self, params) -> np.ndarray:
@@ -233,7 +233,7 @@ def fit_em(model: LatentVariableModel, X, init, *, max_iter: int = 1000, tol: fl
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"model must be an emlib.LatentVariableModel; got {type(model).__name__}")
     X = model.check_data(X)
-    model.check_params(X, init)
+    model.check_params(X, init, name="init")
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
     weights = check_sample_weight(sample_weight, X.shape[0])

@@ -1,0 +1,545 @@
+"""Bad input, row by row, for every public function that takes it.
+
+``ROWS`` is the table of the API page of the book (``book/api.md``, section "What emlib does
+with bad input"): each row says how to break one argument, which exception must follow, and a
+regular expression that the message must match. The regular expression names the argument
+(``{arg}`` stands for its name in the function called: ``params`` is ``init`` in ``fit_gmm`` and
+``fit_em``, ``responsibilities`` is ``q`` in ``elbo`` and ``posterior_kl``, ``rng`` is
+``random_state`` in ``fit_gmm``). ``TARGETS`` lists the public functions with the arguments each
+takes; every row is run against every function that takes its argument, and each case checks
+that the function did receive the bad argument.
+
+A row whose ``error`` is ``None`` is input that must be *accepted*: the call must succeed and
+give the same result as the float64 array it stands for.
+
+The book's table and this one are checked against each other (``test_book_table_lists_every_row``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+import pytest
+
+import emlib
+from emlib import gradient
+
+# ---------------------------------------------------------------------------------------------
+# Good arguments: two clusters of four points in 2-D (integer-valued, so that the integer-array
+# row is exact), K = 2 components. Every call is cheap, including the finite-difference Jacobian.
+# ---------------------------------------------------------------------------------------------
+X_INT = np.array([[0, 0], [1, 2], [2, 0], [0, 1], [10, 10], [11, 12], [12, 10], [10, 11]])
+X = X_INT.astype(np.float64)
+N = X.shape[0]
+WEIGHTS = np.array([0.5, 0.5])
+MEANS = np.array([[1.0, 1.0], [11.0, 11.0]])
+COVARIANCES = np.stack([1.5 * np.eye(2), 1.5 * np.eye(2)])
+PARAMS = emlib.GMMParams(WEIGHTS, MEANS, COVARIANCES)
+PARAMS_1D = emlib.GMMParams(WEIGHTS, [[1.0], [11.0]], [[[1.5]], [[1.5]]])
+PARAMS_ZERO_WEIGHT = emlib.GMMParams([1.0, 0.0], MEANS, COVARIANCES)
+ONE_HOT_INT = np.repeat(np.eye(2, dtype=int), N // 2, axis=0)
+RESPONSIBILITIES = emlib.e_step(X, PARAMS)
+LABELS = np.repeat([0, 1], N // 2)
+SAMPLE_WEIGHT_INT = np.array([1, 2, 1, 1, 3, 1, 1, 2])
+MODEL = emlib.GaussianMixture("full", reg_covar=1e-3)
+
+GOOD: dict[str, Any] = {
+    "X": X,
+    "params": PARAMS,
+    "responsibilities": RESPONSIBILITIES,
+    "z": LABELS,
+    "n_components": 2,
+    "covariance_type": "full",
+    "reg_covar": 1e-3,
+    "sample_weight": None,
+    "tol": 1e-6,
+    "max_iter": 100,
+    "method": "soft",
+    "accelerate": None,
+    "init": "k-means++",
+    "step": 1e-5,
+    "model": MODEL,
+    "n": 5,
+    "rng": 0,  # random_state in fit_gmm
+    "weights": WEIGHTS,
+    "means": MEANS,
+    "covariances": COVARIANCES,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The public functions, and the arguments (and tags) each takes
+# ---------------------------------------------------------------------------------------------
+class Target(NamedTuple):
+    call: Callable[[dict], Any]
+    takes: frozenset
+    names: dict  # argument -> its name in this function, where it differs
+
+
+def target(call, *takes, **names):
+    return Target(call, frozenset(takes), names)
+
+
+def _gradient_target(name: str, *, step: bool = False) -> Target:
+    function = getattr(gradient, name)
+    if step:
+        return target(lambda a: function(a["X"], a["params"], step=a["step"]), "X", "params", "step", "derivative")
+    return target(lambda a: function(a["X"], a["params"]), "X", "params", "derivative")
+
+
+TARGETS: dict[str, Target] = {
+    "log_likelihood": target(
+        lambda a: emlib.log_likelihood(a["X"], a["params"], sample_weight=a["sample_weight"]),
+        "X", "params", "sample_weight",
+    ),
+    "component_log_densities": target(lambda a: emlib.component_log_densities(a["X"], a["params"]), "X", "params"),
+    "e_step": target(lambda a: emlib.e_step(a["X"], a["params"]), "X", "params"),
+    "m_step": target(
+        lambda a: emlib.m_step(
+            a["X"],
+            a["responsibilities"],
+            covariance_type=a["covariance_type"],
+            reg_covar=a["reg_covar"],
+            sample_weight=a["sample_weight"],
+        ),
+        "X", "responsibilities", "covariance_type", "reg_covar", "sample_weight",
+    ),
+    # fit_gmm from given parameters (init=params) ...
+    "fit_gmm": target(
+        lambda a: emlib.fit_gmm(
+            a["X"],
+            a["n_components"],
+            covariance_type=a["covariance_type"],
+            init=a["params"],
+            max_iter=a["max_iter"],
+            tol=a["tol"],
+            reg_covar=a["reg_covar"],
+            sample_weight=a["sample_weight"],
+            method=a["method"],
+            accelerate=a["accelerate"],
+        ),
+        "X", "params", "n_components", "covariance_type", "max_iter", "tol", "reg_covar",
+        "sample_weight", "method", "accelerate",
+        params="init",
+    ),
+    # ... and from k-means++ seeding, where init and random_state are used.
+    "fit_gmm[k-means++]": target(
+        lambda a: emlib.fit_gmm(a["X"], a["n_components"], init=a["init"], random_state=a["rng"]),
+        "X", "n_components", "init", "rng",
+        rng="random_state",
+    ),
+    "elbo": target(lambda a: emlib.elbo(a["X"], a["params"], a["responsibilities"]), "X", "params", "responsibilities", responsibilities="q"),
+    "posterior_kl": target(
+        lambda a: emlib.posterior_kl(a["X"], a["params"], a["responsibilities"]),
+        "X", "params", "responsibilities",
+        responsibilities="q",
+    ),
+    "complete_log_likelihood": target(lambda a: emlib.complete_log_likelihood(a["X"], a["z"], a["params"]), "X", "params", "z"),
+    "log_likelihood_gradient": _gradient_target("log_likelihood_gradient"),
+    "projection_matrix": _gradient_target("projection_matrix"),
+    "projected_gradient": _gradient_target("projected_gradient"),
+    "em_map": _gradient_target("em_map"),
+    "em_map_jacobian": _gradient_target("em_map_jacobian", step=True),
+    "convergence_rate": _gradient_target("convergence_rate"),
+    "observed_information": _gradient_target("observed_information", step=True),
+    "complete_information": _gradient_target("complete_information"),
+    "GMMParams": target(lambda a: emlib.GMMParams(a["weights"], a["means"], a["covariances"]), "weights", "means", "covariances"),
+    "GaussianMixture": target(lambda a: emlib.GaussianMixture(a["covariance_type"], a["reg_covar"]), "covariance_type", "reg_covar"),
+    "fit_em": target(
+        lambda a: emlib.fit_em(
+            a["model"], a["X"], a["params"], max_iter=a["max_iter"], tol=a["tol"], sample_weight=a["sample_weight"]
+        ),
+        "model", "X", "params", "max_iter", "tol", "sample_weight",
+        params="init",
+    ),
+    "datasets.sample_gmm": target(lambda a: emlib.datasets.sample_gmm(a["params"], a["n"], a["rng"]), "params", "n", "rng"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Row:
+    id: str
+    book: str  # the "input" cell of the book's table that this row belongs to
+    description: str
+    argument: str  # the argument that is bad: its name must appear in the message
+    bad: Callable[[], dict]  # the arguments to change, as {argument: bad value}
+    error: type | None  # None: the input is accepted (and converted)
+    match: str = ""  # regular expression for the message; {arg} is the argument's name
+    needs: frozenset = frozenset()  # what a function must take for the row to apply (default: argument)
+    exclude: tuple = ()  # functions the row does not apply to
+    same_as: Callable[[], dict] = dict  # accepted rows: the float64 arguments they stand for
+
+    def applies_to(self, name: str) -> bool:
+        needs = self.needs or frozenset([self.argument])
+        return needs <= TARGETS[name].takes and name not in self.exclude
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=np.float64)
+    array[index] = value
+    return array
+
+
+# The "input" cells of the book's table.
+B_NONFINITE_X = "NaN, `inf` or `-inf` in `X`"
+B_NDIM_X = "`X` with 0, 1 or 3 dimensions"
+B_EMPTY_X = "An empty `X` (no rows or no columns)"
+B_RAGGED_X = "`X` a ragged nested list"
+B_CONVERTED_X = "`X` a list of lists, an integer array or a Fortran-ordered array"
+B_DTYPE_X = "`X` complex, object, boolean or string"
+B_PARAMS_TYPE = "`params` not an `emlib.GMMParams`"
+B_PARAMS_DIM = "`params` whose dimension is not the number of columns of `X`"
+B_PARAMS_ZERO = "`params` with a component of weight 0"
+B_INIT = "`init` neither a `GMMParams` nor `\"k-means++\"`"
+B_K_VALUE = "`n_components` of 0 or −1"
+B_K_TYPE = "`n_components` of 2.5, `True`, `\"2\"` or `None`"
+B_K_NUMPY = "`n_components` a NumPy integer"
+B_K_ROWS = "Fewer rows in `X` than `n_components`"
+B_W_NEGATIVE = "`weights` negative"
+B_W_SUM = "`weights` not summing to one (by more than 1e-8)"
+B_P_NONFINITE = "NaN or `inf` in `weights`, `means` or `covariances`"
+B_P_SHAPE = "`weights`, `means` or `covariances` of the wrong shape"
+B_C_ASYMMETRIC = "`covariances` not symmetric"
+B_C_NOT_PD = "`covariances` not positive definite"
+B_P_CONVERTED = "`weights`, `means`, `covariances` nested lists or integer arrays"
+B_SW_LENGTH = "`sample_weight` of the wrong length"
+B_SW_NEGATIVE = "`sample_weight` negative"
+B_SW_NONFINITE = "`sample_weight` NaN or `inf`"
+B_SW_ZERO = "`sample_weight` all zero"
+B_SW_NDIM = "`sample_weight` not 1-D"
+B_SW_CONVERTED = "`sample_weight` a list or an integer array"
+B_R_ROWS = "`responsibilities` or `q` with a row count other than `X`'s"
+B_R_SIMPLEX = "`responsibilities` or `q` negative, NaN, or with rows not summing to one"
+B_R_COLUMNS = "`q` with a column count other than `params.n_components`"
+B_R_CONVERTED = "`responsibilities` or `q` one-hot integer arrays"
+B_Z_TYPE = "`z` not integer labels"
+B_Z_VALUE = "`z` out of range or of the wrong length"
+B_TOL_REG = "`tol` or `reg_covar` negative or NaN"
+B_REAL_TYPE = "`tol` or `reg_covar` not a number"
+B_MAX_ITER = "`max_iter` negative"
+B_MAX_ITER_TYPE = "`max_iter` of 2.5 or `True`"
+B_COV_TYPE = "An unknown `covariance_type`"
+B_METHOD = "An unknown `method` or `accelerate`"
+B_RNG_TYPE = "`random_state` or `rng` not a Generator or an integer seed"
+B_RNG_NEGATIVE = "`random_state` or `rng` a negative seed"
+B_N = "`n` of −1"
+B_N_TYPE = "`n` of 2.5 or `True`"
+B_MODEL = "`model` not an `emlib.LatentVariableModel`"
+B_STEP = "`step` 0, negative, NaN or `inf`"
+B_STEP_TYPE = "`step` not a number"
+
+
+def rows_for(book, argument, error, match, cases, **options):
+    """One Row per (id, description, bad arguments) of ``cases``, all sharing the rest."""
+    return [Row(id_, book, description, argument, bad, error, match, **options) for id_, description, bad in cases]
+
+
+ROWS: list[Row] = [
+    # --- X, for every function that takes it --------------------------------------------------
+    *rows_for(B_NONFINITE_X, "X", ValueError, r"\b{arg}\b.*NaN or infinite", [
+        ("X-nan", "NaN in X", lambda: {"X": _with(X, (3, 1), np.nan)}),
+        ("X-inf", "inf in X", lambda: {"X": _with(X, (0, 0), np.inf)}),
+        ("X-neginf", "-inf in X", lambda: {"X": _with(X, (7, 1), -np.inf)}),
+    ]),
+    *rows_for(B_NDIM_X, "X", ValueError, r"\b{arg}\b must be a 2-D array", [
+        ("X-0d", "X a scalar", lambda: {"X": 1.0}),
+        ("X-1d", "X 1-D", lambda: {"X": X[:, 0]}),
+        ("X-3d", "X 3-D", lambda: {"X": X[np.newaxis]}),
+    ]),
+    *rows_for(B_EMPTY_X, "X", ValueError, r"\b{arg}\b must have at least one row and one column", [
+        ("X-no-rows", "X with no rows", lambda: {"X": np.empty((0, 2))}),
+        ("X-no-columns", "X with no columns", lambda: {"X": np.empty((N, 0))}),
+    ]),
+    *rows_for(B_RAGGED_X, "X", ValueError, r"\b{arg}\b must be a rectangular", [
+        ("X-ragged", "X a ragged list of lists", lambda: {"X": [[1.0, 2.0], [3.0]]}),
+    ]),
+    *rows_for(B_CONVERTED_X, "X", None, "", [
+        ("X-list", "X a list of lists", lambda: {"X": X.tolist()}),
+        ("X-int", "X an integer array", lambda: {"X": X_INT}),
+        ("X-fortran", "X a Fortran-ordered array", lambda: {"X": np.asfortranarray(X)}),
+    ]),
+    *rows_for(B_DTYPE_X, "X", TypeError, r"\b{arg}\b must hold real numbers", [
+        ("X-complex", "X complex", lambda: {"X": X + 0j}),
+        ("X-object", "X an object array", lambda: {"X": X.astype(object)}),
+        ("X-bool", "X boolean", lambda: {"X": X > 5}),
+        ("X-str", "X strings", lambda: {"X": X.astype(str)}),
+    ]),
+    # --- params ------------------------------------------------------------------------------
+    *rows_for(B_PARAMS_TYPE, "params", TypeError, r"\b{arg}\b must be an emlib\.GMMParams", [
+        ("params-tuple", "params a tuple (weights, means, covariances)", lambda: {"params": (WEIGHTS, MEANS, COVARIANCES)}),
+        ("params-none", "params None", lambda: {"params": None}),
+    ], exclude=("fit_gmm",)),  # fit_gmm's init also takes a string: see the init rows
+    *rows_for(B_PARAMS_DIM, "params", ValueError, r"\b{arg}\b has dimension 1 but X has 2 columns", [
+        ("params-dimension", "params with D = 1 for X with 2 columns", lambda: {"params": PARAMS_1D}),
+    ], needs=frozenset({"X", "params"})),
+    *rows_for(B_PARAMS_ZERO, "params", ValueError, r"\b{arg}\b.*weights must all be positive", [
+        ("params-zero-weight", "params with a component of weight 0", lambda: {"params": PARAMS_ZERO_WEIGHT}),
+    ], needs=frozenset({"derivative"})),
+    *rows_for(B_INIT, "init", ValueError, r"\b{arg}\b must be an emlib\.GMMParams or 'k-means\+\+'", [
+        ("init-unknown", "init an unknown string", lambda: {"init": "kmeans"}),
+        ("init-tuple", "init a tuple (weights, means, covariances)", lambda: {"init": (WEIGHTS, MEANS, COVARIANCES)}),
+    ]),
+    # --- n_components ------------------------------------------------------------------------
+    *rows_for(B_K_VALUE, "n_components", ValueError, r"\b{arg}\b must be >= 1", [
+        ("n_components-0", "n_components 0", lambda: {"n_components": 0}),
+        ("n_components-neg", "n_components -1", lambda: {"n_components": -1}),
+    ]),
+    *rows_for(B_K_TYPE, "n_components", TypeError, r"\b{arg}\b must be an integer", [
+        ("n_components-2.5", "n_components 2.5", lambda: {"n_components": 2.5}),
+        ("n_components-True", "n_components True", lambda: {"n_components": True}),
+        ("n_components-str", "n_components '2'", lambda: {"n_components": "2"}),
+        ("n_components-None", "n_components None", lambda: {"n_components": None}),
+    ]),
+    *rows_for(B_K_NUMPY, "n_components", None, "", [
+        ("n_components-int64", "n_components np.int64(2)", lambda: {"n_components": np.int64(2)}),
+    ]),
+    *rows_for(B_K_ROWS, "n_components", ValueError, r"\b{arg}\b \(2\) must not exceed the number of rows of X \(1\)", [
+        ("n_components-rows", "one row of X, two components", lambda: {"X": X[:1]}),
+    ], needs=frozenset({"X", "n_components"})),
+    # --- GMMParams(weights, means, covariances) ----------------------------------------------
+    *rows_for(B_W_NEGATIVE, "weights", ValueError, r"\b{arg}\b must be non-negative", [
+        ("weights-negative", "weights (-0.5, 1.5)", lambda: {"weights": [-0.5, 1.5]}),
+    ]),
+    *rows_for(B_W_SUM, "weights", ValueError, r"\b{arg}\b must sum to 1", [
+        ("weights-sum-0.9", "weights (0.5, 0.4)", lambda: {"weights": [0.5, 0.4]}),
+        ("weights-sum-2", "weights (1, 1)", lambda: {"weights": [1.0, 1.0]}),
+    ]),
+    *rows_for(B_P_NONFINITE, "weights", ValueError, r"\b{arg}\b contains NaN or infinite", [
+        ("weights-nan", "weights (NaN, 0.5)", lambda: {"weights": [np.nan, 0.5]}),
+        ("weights-inf", "weights (inf, 0.5)", lambda: {"weights": [np.inf, 0.5]}),
+    ]),
+    *rows_for(B_P_NONFINITE, "means", ValueError, r"\b{arg}\b contains NaN or infinite", [
+        ("means-nan", "a NaN mean", lambda: {"means": _with(MEANS, (1, 0), np.nan)}),
+    ]),
+    *rows_for(B_P_NONFINITE, "covariances", ValueError, r"\b{arg}\b contains NaN or infinite", [
+        ("covariances-nan", "a NaN variance", lambda: {"covariances": _with(COVARIANCES, (0, 0, 0), np.nan)}),
+    ]),
+    *rows_for(B_P_SHAPE, "weights", ValueError, r"\b{arg}\b must be a 1-D array", [
+        ("weights-2d", "weights of shape (1, 2)", lambda: {"weights": [[0.5, 0.5]]}),
+    ]),
+    *rows_for(B_P_SHAPE, "means", ValueError, r"\b{arg}\b must (be a 2-D array|have one row per component)", [
+        ("means-1d", "means 1-D", lambda: {"means": MEANS[:, 0]}),
+        ("means-rows", "three weights, two means", lambda: {"weights": [0.5, 0.25, 0.25]}),
+    ]),
+    *rows_for(B_P_SHAPE, "covariances", ValueError, r"\b{arg}\b must (be a 3-D array|have shape \(K, D, D\))", [
+        ("covariances-2d", "covariances of shape (K, D)", lambda: {"covariances": np.ones((2, 2))}),
+        ("covariances-not-square", "covariances of shape (K, D, D + 1)", lambda: {"covariances": np.ones((2, 2, 3))}),
+        ("covariances-too-many", "covariances of shape (K + 1, D, D)", lambda: {"covariances": np.stack([np.eye(2)] * 3)}),
+    ]),
+    *rows_for(B_C_ASYMMETRIC, "covariances", ValueError, r"\b{arg}\[1\] is not symmetric", [
+        ("covariances-asymmetric", "covariances[1] not symmetric", lambda: {"covariances": _with(COVARIANCES, (1, 0, 1), 0.5)}),
+    ]),
+    *rows_for(B_C_NOT_PD, "covariances", emlib.SingularCovarianceError, r"\b{arg}\[1\] is not positive definite", [
+        ("covariances-indefinite", "covariances[1] indefinite", lambda: {"covariances": [np.eye(2), [[1.0, 2.0], [2.0, 1.0]]]}),
+        ("covariances-zero", "covariances[1] zero", lambda: {"covariances": [np.eye(2), np.zeros((2, 2))]}),
+    ]),
+    *rows_for(B_P_CONVERTED, "weights", None, "", [
+        ("params-lists", "weights, means, covariances as nested lists",
+         lambda: {"weights": WEIGHTS.tolist(), "means": MEANS.tolist(), "covariances": COVARIANCES.tolist()}),
+    ], needs=frozenset({"weights", "means", "covariances"})),
+    *rows_for(B_P_CONVERTED, "weights", None, "", [
+        ("params-int", "integer arrays: weights (1,), means, covariances",
+         lambda: {"weights": np.array([1]), "means": np.array([[1, 2]]), "covariances": np.array([[[2, 1], [1, 2]]])}),
+    ], needs=frozenset({"weights", "means", "covariances"}),
+        same_as=lambda: {"weights": np.array([1.0]), "means": np.array([[1.0, 2.0]]), "covariances": np.array([[[2.0, 1.0], [1.0, 2.0]]])}),
+    # --- sample_weight -------------------------------------------------------------------------
+    *rows_for(B_SW_LENGTH, "sample_weight", ValueError, r"\b{arg}\b must have one entry per row of X \(8\)", [
+        ("sample_weight-short", "N - 1 weights", lambda: {"sample_weight": np.ones(N - 1)}),
+        ("sample_weight-long", "N + 1 weights", lambda: {"sample_weight": np.ones(N + 1)}),
+    ]),
+    *rows_for(B_SW_NEGATIVE, "sample_weight", ValueError, r"\b{arg}\b must be non-negative", [
+        ("sample_weight-negative", "one weight -1", lambda: {"sample_weight": _with(np.ones(N), 2, -1.0)}),
+    ]),
+    *rows_for(B_SW_NONFINITE, "sample_weight", ValueError, r"\b{arg}\b contains NaN or infinite", [
+        ("sample_weight-nan", "one weight NaN", lambda: {"sample_weight": _with(np.ones(N), 2, np.nan)}),
+        ("sample_weight-inf", "one weight inf", lambda: {"sample_weight": _with(np.ones(N), 2, np.inf)}),
+    ]),
+    *rows_for(B_SW_ZERO, "sample_weight", ValueError, r"\b{arg}\b must have a positive sum", [
+        ("sample_weight-zero", "all weights zero", lambda: {"sample_weight": np.zeros(N)}),
+    ]),
+    *rows_for(B_SW_NDIM, "sample_weight", ValueError, r"\b{arg}\b must be a 1-D array", [
+        ("sample_weight-2d", "weights of shape (N, 1)", lambda: {"sample_weight": np.ones((N, 1))}),
+        ("sample_weight-scalar", "a scalar weight", lambda: {"sample_weight": 1.0}),
+    ]),
+    *rows_for(B_SW_CONVERTED, "sample_weight", None, "", [
+        ("sample_weight-list", "weights a list", lambda: {"sample_weight": SAMPLE_WEIGHT_INT.tolist()}),
+        ("sample_weight-int", "weights an integer array", lambda: {"sample_weight": SAMPLE_WEIGHT_INT}),
+    ], same_as=lambda: {"sample_weight": SAMPLE_WEIGHT_INT.astype(np.float64)}),
+    # --- responsibilities, q, z ------------------------------------------------------------------
+    *rows_for(B_R_ROWS, "responsibilities", ValueError, r"\b{arg}\b must have one row per row of X \(8\)", [
+        ("responsibilities-short", "N - 1 rows", lambda: {"responsibilities": RESPONSIBILITIES[:-1]}),
+    ]),
+    *rows_for(B_R_SIMPLEX, "responsibilities", ValueError, r"\b{arg}\b (must be non-negative|contains NaN|must sum to 1)", [
+        ("responsibilities-negative", "a row (1.5, -0.5)", lambda: {"responsibilities": _with(_with(ONE_HOT_INT, (0, 0), 1.5), (0, 1), -0.5)}),
+        ("responsibilities-nan", "a NaN entry", lambda: {"responsibilities": _with(RESPONSIBILITIES, (2, 0), np.nan)}),
+        ("responsibilities-sum", "rows summing to 0.5", lambda: {"responsibilities": 0.5 * RESPONSIBILITIES}),
+    ]),
+    *rows_for(B_R_COLUMNS, "responsibilities", ValueError, r"\b{arg}\b must have one column per component \(2\)", [
+        ("q-columns", "q with 3 columns for K = 2", lambda: {"responsibilities": np.full((N, 3), 1.0 / 3.0)}),
+    ], needs=frozenset({"responsibilities", "params"})),
+    *rows_for(B_R_CONVERTED, "responsibilities", None, "", [
+        ("responsibilities-int", "one-hot integer array", lambda: {"responsibilities": ONE_HOT_INT}),
+        ("responsibilities-list", "one-hot list of lists", lambda: {"responsibilities": ONE_HOT_INT.tolist()}),
+    ], same_as=lambda: {"responsibilities": ONE_HOT_INT.astype(np.float64)}),
+    *rows_for(B_Z_TYPE, "z", TypeError, r"\b{arg}\b must be an array of integer labels", [
+        ("z-float", "float labels", lambda: {"z": LABELS.astype(np.float64)}),
+        ("z-bool", "boolean labels", lambda: {"z": LABELS.astype(bool)}),
+    ]),
+    *rows_for(B_Z_VALUE, "z", ValueError, r"\b{arg}\b must (hold labels in 0\.\.1|have shape \(8,\))", [
+        ("z-range", "a label 2 for K = 2", lambda: {"z": _with(LABELS, 0, 2).astype(int)}),
+        ("z-negative", "a label -1", lambda: {"z": _with(LABELS, 0, -1).astype(int)}),
+        ("z-length", "N - 1 labels", lambda: {"z": LABELS[:-1]}),
+    ]),
+    # --- tol, reg_covar, max_iter ---------------------------------------------------------------
+    *rows_for(B_TOL_REG, "tol", ValueError, r"\b{arg}\b must be a finite number >= 0", [
+        ("tol-negative", "tol -1e-3", lambda: {"tol": -1e-3}),
+        ("tol-nan", "tol NaN", lambda: {"tol": np.nan}),
+    ]),
+    *rows_for(B_TOL_REG, "reg_covar", ValueError, r"\b{arg}\b must be a finite number >= 0", [
+        ("reg_covar-negative", "reg_covar -1e-3", lambda: {"reg_covar": -1e-3}),
+        ("reg_covar-nan", "reg_covar NaN", lambda: {"reg_covar": np.nan}),
+    ]),
+    *rows_for(B_REAL_TYPE, "tol", TypeError, r"\b{arg}\b must be a real number", [
+        ("tol-str", "tol '1e-3'", lambda: {"tol": "1e-3"}),
+    ]),
+    *rows_for(B_REAL_TYPE, "reg_covar", TypeError, r"\b{arg}\b must be a real number", [
+        ("reg_covar-str", "reg_covar '1e-3'", lambda: {"reg_covar": "1e-3"}),
+    ]),
+    *rows_for(B_MAX_ITER, "max_iter", ValueError, r"\b{arg}\b must be >= 0", [
+        ("max_iter-negative", "max_iter -1", lambda: {"max_iter": -1}),
+    ]),
+    *rows_for(B_MAX_ITER_TYPE, "max_iter", TypeError, r"\b{arg}\b must be an integer", [
+        ("max_iter-2.5", "max_iter 2.5", lambda: {"max_iter": 2.5}),
+        ("max_iter-True", "max_iter True", lambda: {"max_iter": True}),
+    ]),
+    # --- options -------------------------------------------------------------------------------
+    *rows_for(B_COV_TYPE, "covariance_type", ValueError, r"\b{arg}\b must be one of \('full', 'diag', 'spherical', 'tied'\)", [
+        ("covariance_type-unknown", "covariance_type 'diagonal'", lambda: {"covariance_type": "diagonal"}),
+        ("covariance_type-None", "covariance_type None", lambda: {"covariance_type": None}),
+    ]),
+    *rows_for(B_METHOD, "method", ValueError, r"\b{arg}\b must be 'soft' or 'hard'", [
+        ("method-unknown", "method 'medium'", lambda: {"method": "medium"}),
+        ("method-None", "method None", lambda: {"method": None}),
+    ]),
+    *rows_for(B_METHOD, "accelerate", ValueError, r"\b{arg}\b must be None or 'squarem'", [
+        ("accelerate-unknown", "accelerate 'newton'", lambda: {"accelerate": "newton"}),
+        ("accelerate-True", "accelerate True", lambda: {"accelerate": True}),
+    ]),
+    # --- random generators -------------------------------------------------------------------
+    *rows_for(B_RNG_TYPE, "rng", TypeError, r"\b{arg}\b must be .*(Generator|seed)", [
+        ("rng-str", "a string seed", lambda: {"rng": "seed"}),
+        ("rng-float", "seed 1.5", lambda: {"rng": 1.5}),
+        ("rng-True", "seed True", lambda: {"rng": True}),
+    ]),
+    *rows_for(B_RNG_NEGATIVE, "rng", ValueError, r"\b{arg}\b.*non-negative", [
+        ("rng-negative", "seed -1", lambda: {"rng": -1}),
+    ]),
+    # --- datasets.sample_gmm, fit_em's model, the finite-difference step -------------------------
+    *rows_for(B_N, "n", ValueError, r"\b{arg}\b must be >= 0", [
+        ("n-negative", "n -1", lambda: {"n": -1}),
+    ]),
+    *rows_for(B_N_TYPE, "n", TypeError, r"\b{arg}\b must be an integer", [
+        ("n-2.5", "n 2.5", lambda: {"n": 2.5}),
+        ("n-True", "n True", lambda: {"n": True}),
+    ]),
+    *rows_for(B_MODEL, "model", TypeError, r"\b{arg}\b must be an emlib\.LatentVariableModel", [
+        ("model-str", "model 'gmm'", lambda: {"model": "gmm"}),
+        ("model-params", "model a GMMParams", lambda: {"model": PARAMS}),
+    ]),
+    *rows_for(B_STEP, "step", ValueError, r"\b{arg}\b must be a finite number > 0", [
+        ("step-zero", "step 0", lambda: {"step": 0.0}),
+        ("step-negative", "step -1e-5", lambda: {"step": -1e-5}),
+        ("step-nan", "step NaN", lambda: {"step": np.nan}),
+        ("step-inf", "step inf", lambda: {"step": np.inf}),
+    ]),
+    *rows_for(B_STEP_TYPE, "step", TypeError, r"\b{arg}\b must be a real number", [
+        ("step-str", "step '1e-5'", lambda: {"step": "1e-5"}),
+    ]),
+]
+
+CASES = [
+    pytest.param(row, name, id=f"{row.id}-{name}")
+    for row in ROWS
+    for name in TARGETS
+    if row.applies_to(name)
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+# ---------------------------------------------------------------------------------------------
+def assert_same(actual, expected, path="result"):
+    """Equal results, down to rounding: arrays, numbers, and the fields of result dataclasses."""
+    assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+    if isinstance(expected, tuple):
+        assert len(actual) == len(expected), path
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{path}[{index}]")
+    elif dataclasses.is_dataclass(expected):
+        for field in dataclasses.fields(expected):
+            assert_same(getattr(actual, field.name), getattr(expected, field.name), f"{path}.{field.name}")
+    elif isinstance(expected, (str, bool, np.bool_)):
+        assert actual == expected, path
+    else:
+        np.testing.assert_allclose(actual, expected, rtol=1e-13, atol=0, err_msg=path)
+
+
+def test_every_row_applies_somewhere():
+    unused = [row.id for row in ROWS if not any(row.applies_to(name) for name in TARGETS)]
+    assert not unused
+    assert len({row.id for row in ROWS}) == len(ROWS)
+
+
+def test_good_arguments_are_accepted():
+    for name, spec in TARGETS.items():
+        spec.call(dict(GOOD))
+
+
+class Recording(dict):
+    """The arguments of a call, remembering which ones the call read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize(("row", "function"), CASES)
+def test_bad_input(row: Row, function: str):
+    spec = TARGETS[function]
+    bad = row.bad()
+    arguments = Recording({**GOOD, **bad})
+    if row.error is None:
+        expected = spec.call({**GOOD, **row.same_as()})
+        assert_same(spec.call(arguments), expected)
+    else:
+        name = spec.names.get(row.argument, row.argument)
+        pattern = row.match.replace("{arg}", re.escape(name))
+        with pytest.raises(row.error, match=pattern) as caught:
+            spec.call(arguments)
+        # raised by emlib itself (or a builtin error it raised), not by numpy or scipy on the way
+        assert caught.type.__module__.split(".")[0] in ("builtins", "emlib"), caught.type
+    assert set(bad) <= arguments.read, f"{function} never received {set(bad) - arguments.read}"
+
+
+def _book_table_inputs() -> list[str]:
+    text = (Path(__file__).resolve().parents[1] / "book" / "api.md").read_text(encoding="utf-8")
+    section = text.split("## What emlib does with bad input", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    return [line.split("|")[1].strip() for line in lines[2:]]  # skip the header and the rule
+
+
+def test_book_table_lists_every_row():
+    """The book's table has one line per group of ROWS, in the same order, and nothing else."""
+    groups = list(dict.fromkeys(row.book for row in ROWS))
+    assert _book_table_inputs() == groups
