@@ -77,15 +77,20 @@ class GaussianDensities:
         diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
         self.ones = np.ones((params.n_features, 1))
+        self.expanded = False
         if params.structure == "diagonal":
+            self.inverse_deviations = (1.0 / diagonals)[:, np.newaxis, :]  # 1/σ_kd, (K, 1, D)
             # Expanded around a reference point c near the data (the mixture mean), with x' = x − c
             # and μ'_k = μ_k − c: Σ_d (x'_d − μ'_kd)² w_kd = x'² · w_k − 2 x' · (μ'_k w_k) + μ'_k² · w_k
             # with w_kd = 1/σ_kd², which is two matrix products for all components at once.
-            self.inverse_variances = 1.0 / diagonals**2  # (K, D)
-            self.reference = params.weights @ params.means
-            centred_means = params.means - self.reference
-            self.scaled_means = centred_means * self.inverse_variances  # μ'_k w_k, (K, D)
-            self.mean_terms = np.sum(centred_means * self.scaled_means, axis=1)  # μ'_k² · w_k, (K,)
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+                self.inverse_variances = 1.0 / diagonals**2  # (K, D)
+                self.reference = params.weights @ params.means
+                centred_means = params.means - self.reference
+                self.scaled_means = centred_means * self.inverse_variances  # μ'_k w_k, (K, D)
+                self.mean_terms = np.sum(centred_means * self.scaled_means, axis=1)  # μ'_k² · w_k, (K,)
+            # Extreme scales (1/σ² or μ'² w beyond float64) leave only the centred path.
+            self.expanded = all(np.all(np.isfinite(a)) for a in (self.inverse_variances, self.scaled_means, self.mean_terms))
             # Rounding bound of the expanded sum: |error| ≤ γ (x'² · w_k + 2|x' · μ'_k w_k| + μ'_k² · w_k)
             # ≤ 2γ (x'² · w_k + μ'_k² · w_k), with γ = (D + 3) eps for D-term dot products.
             self.rounding = 2.0 * (params.n_features + 3) * np.finfo(np.float64).eps
@@ -96,11 +101,14 @@ class GaussianDensities:
         size = rows.shape[0]
         centred, whitened = self.centred[:, :size], self.whitened[:, :size]
         with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN are caught below, with the row named
-            if params.structure == "diagonal":
+            if self.expanded:
                 mahalanobis = self._diagonal_mahalanobis(rows)
             else:  # ‖(x_n − μ_k)ᵀ P_k‖², rows centred at μ_k first
                 np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)
-                np.matmul(centred, params.precision_cholesky, out=whitened)
+                if params.structure == "diagonal":
+                    np.multiply(centred, self.inverse_deviations, out=whitened)
+                else:
+                    np.matmul(centred, params.precision_cholesky, out=whitened)
                 whitened *= whitened
                 mahalanobis = np.matmul(whitened, self.ones)[:, :, 0].T
         if not np.all(np.isfinite(mahalanobis)):

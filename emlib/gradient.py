@@ -14,12 +14,13 @@ This module computes every object in those statements for full covariances and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 from scipy.linalg import cho_solve
 
-from ._validation import check_data, check_params_match, check_positive_real
+from ._validation import as_float_array, check_count, check_data, check_params_match, check_positive_real
 from .expectation import posterior
 from .maximization import maximization
 from .params import GMMParams
@@ -61,6 +62,30 @@ class ProjectionBlocks:
     covariances: np.ndarray
 
 
+def _finite_result(function):
+    """Run ``function`` with floating-point warnings off and refuse a non-finite result.
+
+    At extreme scales (covariances near the limits of float64) or for a component that takes no
+    responsibility at all, the gradient, the projection and the information matrices are not
+    representable; the caller gets a ValueError that says so instead of inf or NaN.
+    """
+
+    @functools.wraps(function)
+    def guarded(*args, **kwargs):
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            result = function(*args, **kwargs)
+        parts = [getattr(result, f.name) for f in fields(result)] if is_dataclass(result) else [result]
+        if not all(np.all(np.isfinite(part)) for part in parts):
+            raise ValueError(
+                f"{function.__name__}: the result is not representable in float64 for these X and params"
+                " (a component with no responsibility, or values at an extreme scale); rescale X or"
+                " check params"
+            )
+        return result
+
+    return guarded
+
+
 def _checked(X, params: GMMParams) -> np.ndarray:
     """Validated X, and params that match it with every weight positive (the gradient involves 1/π_k)."""
     X = check_data(X)
@@ -85,6 +110,7 @@ def _precision_times(params: GMMParams, k: int, matrix: np.ndarray) -> np.ndarra
     return cho_solve((params.covariance_cholesky[k], True), matrix, check_finite=False)
 
 
+@_finite_result
 def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
     """∇ℓ(θ) with respect to the weights, means and covariances, every entry a free coordinate.
 
@@ -125,6 +151,7 @@ def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
     return GMMGradient(weights, means, covariances)
 
 
+@_finite_result
 def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
     """Xu and Jordan's projection P(θ) such that the EM step is P(θ) ∇ℓ(θ) (book eq. :eq:`em-gradient-projection`).
 
@@ -151,6 +178,7 @@ def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
     return ProjectionBlocks(weights, means, covariances)
 
 
+@_finite_result
 def projected_gradient(X, params: GMMParams) -> GMMGradient:
     """P(θ) ∇ℓ(θ), block by block: the EM step up to one second-order term.
 
@@ -192,6 +220,8 @@ def em_map(X, params: GMMParams) -> GMMParams:
 
 def flatten_params(params: GMMParams) -> np.ndarray:
     """θ as a flat vector (π_1..π_{K−1}, means, vech of each covariance): see the module notes."""
+    if not isinstance(params, GMMParams):
+        raise TypeError(f"params must be an emlib.GMMParams; got {type(params).__name__}")
     rows, columns = np.tril_indices(params.n_features)
     return np.concatenate(
         [params.weights[:-1], params.means.ravel(), params.covariances[:, rows, columns].ravel()]
@@ -200,7 +230,9 @@ def flatten_params(params: GMMParams) -> np.ndarray:
 
 def unflatten_params(theta, n_components: int, n_features: int) -> GMMParams:
     """The inverse of :func:`flatten_params` (validated: raises if θ is not a valid mixture)."""
-    theta = np.asarray(theta, dtype=np.float64)
+    n_components = check_count(n_components, "n_components", minimum=1)
+    n_features = check_count(n_features, "n_features", minimum=1)
+    theta = as_float_array(theta, "theta", ndim=1)
     n_tril = n_features * (n_features + 1) // 2
     expected = (n_components - 1) + n_components * n_features + n_components * n_tril
     if theta.shape != (expected,):
@@ -218,6 +250,7 @@ def unflatten_params(theta, n_components: int, n_features: int) -> GMMParams:
     return GMMParams(weights, means, covariances)
 
 
+@_finite_result
 def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     """M′(θ): the Jacobian of the EM map in the flat parametrisation, by central differences.
 
@@ -244,6 +277,7 @@ def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     return _flat_derivative(lambda point: flatten_params(em_map(X, point)), params, step)
 
 
+@_finite_result
 def convergence_rate(X, params: GMMParams) -> float:
     """Spectral radius of M′(θ*) at a fixed point θ*: the linear rate of EM near θ*.
 
@@ -254,6 +288,7 @@ def convergence_rate(X, params: GMMParams) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(em_map_jacobian(X, params)))))
 
 
+@_finite_result
 def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     """I_o(θ) = −∇²ℓ(θ) in the flat parametrisation.
 
@@ -270,6 +305,7 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     return -0.5 * (hessian + hessian.T)
 
 
+@_finite_result
 def complete_information(X, params: GMMParams) -> np.ndarray:
     """I_c(θ) = −∂²Q(θ′ | θ)/∂θ′² at θ′ = θ, in the flat parametrisation (analytic).
 
@@ -342,6 +378,8 @@ def flatten_gradient(gradient: GMMGradient) -> np.ndarray:
     -------
     ndarray of shape (P,)
     """
+    if not isinstance(gradient, GMMGradient):
+        raise TypeError(f"gradient must be an emlib.gradient.GMMGradient; got {type(gradient).__name__}")
     n_features = gradient.means.shape[1]
     rows, columns = np.tril_indices(n_features)
     weights = gradient.weights[:-1] - gradient.weights[-1]
