@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._validation import check_data, check_labels, check_params_match, check_responsibilities
-from .expectation import expectation, log_joint
+from .expectation import expectation, log_joint, representable
 from .params import GMMParams
 
 
@@ -45,7 +45,11 @@ def elbo(X, params: GMMParams, q) -> float:
     check_params_match(X, params)
     q = _check_q(q, X, params)
     joint = log_joint(X, params)
-    return float(np.sum(_weighted_log(q, joint)) - np.sum(xlogy(q, q)))
+    with np.errstate(over="ignore"):
+        value = float(np.sum(_weighted_log(q, joint)) - np.sum(xlogy(q, q)))
+    if value == -np.inf and _mass_on_empty_components(q, params):
+        return value  # documented: q puts mass where the model has none
+    return representable(value, "the evidence lower bound")
 
 
 def posterior_kl(X, params: GMMParams, q) -> float:
@@ -73,8 +77,11 @@ def posterior_kl(X, params: GMMParams, q) -> float:
     check_params_match(X, params)
     q = _check_q(q, X, params)
     _, log_posterior = expectation(X, params)
-    divergence = np.sum(xlogy(q, q)) - np.sum(_weighted_log(q, log_posterior))
-    return float(max(divergence, 0.0)) if np.isfinite(divergence) else float(divergence)
+    with np.errstate(over="ignore"):
+        divergence = float(np.sum(xlogy(q, q)) - np.sum(_weighted_log(q, log_posterior)))
+    if divergence == np.inf and _mass_on_empty_components(q, params):
+        return divergence  # documented: q puts mass where the posterior has none
+    return max(representable(divergence, "the posterior KL divergence"), 0.0)
 
 
 def complete_log_likelihood(X, z, params: GMMParams) -> float:
@@ -100,7 +107,15 @@ def complete_log_likelihood(X, z, params: GMMParams) -> float:
     check_params_match(X, params)
     labels = check_labels(z, X.shape[0], params.n_components)
     joint = log_joint(X, params)
-    return float(np.sum(joint[np.arange(X.shape[0]), labels]))
+    with np.errstate(over="ignore"):
+        value = float(np.sum(joint[np.arange(X.shape[0]), labels]))
+    if value == -np.inf and np.any(params.weights[labels] == 0):
+        return value  # documented: a label points at a component of weight zero
+    return representable(value, "the complete-data log-likelihood")
+
+
+def _mass_on_empty_components(q: np.ndarray, params: GMMParams) -> bool:
+    return bool(np.any(q[:, params.weights == 0] > 0))
 
 
 def _check_q(q, X: np.ndarray, params: GMMParams) -> np.ndarray:

@@ -191,6 +191,13 @@ def posterior(X: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]
     return log_marginals, responsibilities
 
 
+def representable(value: float, what: str) -> float:
+    """``value`` if it is finite; a ValueError saying so if a sum of finite terms overflowed float64."""
+    if not np.isfinite(value):
+        raise ValueError(f"{what} is beyond the range of float64 ({value}); rescale X")
+    return value
+
+
 def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
     """Total log-likelihood log p(X | θ) = Σ_n w_n log Σ_k π_k N(x_n | μ_k, Σ_k).
 
@@ -217,7 +224,9 @@ def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
     check_params_match(X, params)
     weights = check_sample_weight(sample_weight, X.shape[0])
     log_marginals, _ = posterior(X, params)
-    return float(weights @ log_marginals)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(weights @ log_marginals)
+    return representable(total, "the log-likelihood of X under params")
 
 
 def e_step(X, params: GMMParams) -> np.ndarray:

@@ -315,8 +315,12 @@ def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
     if reg_covar is not None:
         return check_nonnegative_real(reg_covar, "reg_covar")
     total = weights.sum()
-    mean = (weights @ X) / total
-    for scale in (np.mean(weights @ (X - mean) ** 2 / total), np.mean(mean**2), 1.0):
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = (weights @ X) / total
+        scales = (np.mean(weights @ (X - mean) ** 2 / total), np.mean(mean**2), 1.0)
+    if not np.all(np.isfinite(scales)):
+        raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
+    for scale in scales:
         if scale > 0:
             return RELATIVE_REG_COVAR * float(scale)
 
@@ -324,18 +328,31 @@ def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
 def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng) -> GMMParams:
     """k-means++ seeding + Lloyd (scipy's kmeans2), then an M-step on the hard assignments."""
     support = X[weights > 0]
+    # k-means is unchanged by a common shift and scale; data near the limits of float64 are
+    # standardised first so that squared distances cannot overflow (ordinary data are left as they are).
+    with np.errstate(over="ignore"):
+        centre = support.mean(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(np.max(np.abs(support - centre)))
+    if not np.isfinite(spread):
+        raise ValueError("X spreads beyond the range of float64 (values near 1e308); rescale X")
+    if not 1e-100 < spread < 1e100:
+        spread = spread if spread > 0 else 1.0
+        support, X_seeding = (support - centre) / spread, (X - centre) / spread
+    else:
+        X_seeding = X
     n_distinct = np.unique(support, axis=0).shape[0]
     if n_distinct < n_components:
         raise ValueError(
             f"n_components={n_components} exceeds the number of distinct rows of X with positive"
-            f" sample_weight ({n_distinct}): k-means++ cannot seed that many clusters"
+            f" sample_weight ({n_distinct}, at float64 precision): k-means++ cannot seed that many clusters"
         )
     for _ in range(KMEANS_ATTEMPTS):
         try:
             centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")
         except ClusterError:
             continue
-        labels, _ = vq(X, centroids, check_finite=False)
+        labels, _ = vq(X_seeding, centroids, check_finite=False)
         assignments = np.zeros((X.shape[0], n_components))
         assignments[np.arange(X.shape[0]), labels] = 1.0
         if np.all((weights @ assignments) > 0):

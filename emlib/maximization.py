@@ -116,6 +116,17 @@ def maximization(
     # when the data sit far from the origin: μ_k = c + Σ_n r_nk (x_n − c) / N_k (eq. soft-em-mu).
     # Diagonal structures also collect Σ_n r_nk (x_n − c)² in the same pass.
     diagonal = covariance_type in ("diag", "spherical")
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
+        means, covariances = _moments(X, weighted_block, counts, total, covariance_type, diagonal, sample_weight)
+    if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
+        raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
+    covariances += reg_covar * np.eye(X.shape[1])  # eq. (soft-em-reg-covar)
+    _check_not_singular(covariances, covariance_type, reg_covar)
+    return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
+
+
+def _moments(X, weighted_block, counts, total, covariance_type, diagonal, sample_weight):
+    """The new means and (unregularised) covariances, from one or two chunked passes over X."""
     origin = (sample_weight @ X) / total
     sums = np.zeros((len(counts), X.shape[1]))
     squares = np.zeros_like(sums) if diagonal else None
@@ -133,9 +144,7 @@ def maximization(
         covariances = variances[:, :, np.newaxis] * np.eye(X.shape[1])  # eq. (soft-em-sigma-diag)
     else:
         covariances = _COVARIANCE_UPDATES[covariance_type](X, weighted_block, means, counts, total)
-    covariances += reg_covar * np.eye(X.shape[1])  # eq. (soft-em-reg-covar)
-    _check_not_singular(covariances, covariance_type, reg_covar)
-    return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
+    return means, covariances
 
 
 def maximization_keeping_empty(
