@@ -1,0 +1,1005 @@
+"""Fuzz test (hypothesis) of every public emlib function.
+
+Inputs of random shapes (0-D to 3-D, no rows, one row, fewer rows than components), dtypes
+(float64, float32, integers, booleans, complex, objects, strings, nested and ragged lists),
+scales (values times 10^e, e in -150..150, plus offsets up to 1e10) and contents (NaN, inf,
+duplicated rows, constant columns, identical rows, outliers), with random parameters (valid:
+Dirichlet weights, SPD covariances A Aᵀ + εI; invalid: negative or NaN weights, asymmetric or
+indefinite covariances, wrong shapes), responsibilities, labels, sample weights and
+hyperparameters.
+
+The property, for every call: exactly one of
+
+(a) a ValueError or TypeError (subclasses such as emlib.SingularCovarianceError count, but not
+    numpy's LinAlgError or AxisError, which also subclass ValueError) with a non-empty message;
+(b) a valid result: every float finite (except the documented infinities: elbo and
+    complete_log_likelihood are -inf, posterior_kl +inf, exactly when q or z puts mass on a
+    component of weight zero), arrays of the documented shapes, responsibilities on the simplex,
+    GMMParams with weights on the simplex and positive-definite covariances, fit results whose
+    fields agree with each other.
+
+Any other exception type, any warning other than emlib.ConvergenceWarning from the fitting
+functions (which is legitimate with a small max_iter), and any change to an input array fails
+the test.
+
+Covered: GMMParams, component_log_densities, log_likelihood, e_step, m_step, fit_gmm (soft and
+hard, with and without SQUAREM, every covariance type, k-means++ or GMMParams start), elbo,
+posterior_kl, complete_log_likelihood; emlib.gradient's log_likelihood_gradient,
+projection_matrix, projected_gradient, em_map, em_map_jacobian, observed_information,
+complete_information, convergence_rate, flatten_params, flatten_gradient, unflatten_params (the
+finite-difference ones with D, K <= 2); fit_em with BinomialMixture and GaussianMixture, the
+models' e_step, log_likelihood and BinomialMixture.sample, BinomialMixtureParams;
+datasets.sample_gmm and datasets.old_faithful.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import emlib
+from emlib import gradient
+
+# --------------------------------------------------------------------------
+# the two accepted outcomes
+# --------------------------------------------------------------------------
+REJECTED = object()
+#: ValueError subclasses that are not an input check but a numerical failure leaking out.
+LEAKED_ERRORS = (np.linalg.LinAlgError, np.exceptions.AxisError)
+
+
+def outcome(function, *args, convergence_warning_ok=False, **kwargs):
+    """Call ``function``; return its result, or REJECTED if it raised ValueError/TypeError.
+
+    Every warning is an error here, except emlib.ConvergenceWarning when
+    ``convergence_warning_ok`` (fit_gmm/fit_em with a small max_iter). Any exception other
+    than ValueError/TypeError (and the numerical-failure subclasses in LEAKED_ERRORS)
+    propagates and fails the test.
+    """
+    arrays = [value for value in (*args, *kwargs.values()) if isinstance(value, np.ndarray) and value.dtype.kind in "biufc"]
+    copies = [value.copy() for value in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if convergence_warning_ok:
+            warnings.simplefilter("ignore", emlib.ConvergenceWarning)
+        try:
+            return function(*args, **kwargs)
+        except LEAKED_ERRORS:
+            raise
+        except (ValueError, TypeError) as error:
+            message = error.args[0] if error.args else None
+            assert isinstance(message, str) and message.strip(), (
+                f"{type(error).__name__} raised by {function.__qualname__} without a message: {error!r}"
+            )
+            return REJECTED
+        finally:
+            for value, copy in zip(arrays, copies):
+                assert np.array_equal(value, copy, equal_nan=value.dtype.kind in "fc"), f"{function.__qualname__} changed its input"
+
+
+# --------------------------------------------------------------------------
+# validity of results
+# --------------------------------------------------------------------------
+def check_finite(value, shape, name):
+    array = np.asarray(value)
+    assert array.shape == shape, f"{name} has shape {array.shape}, expected {shape}"
+    assert array.dtype.kind == "f", f"{name} has dtype {array.dtype}, expected float"
+    assert np.all(np.isfinite(array)), f"{name} has non-finite entries: {array}"
+    return array
+
+
+def check_simplex_rows(value, n, k, name):
+    rows = check_finite(value, (n, k), name)
+    assert np.all(rows >= 0), f"{name} has negative entries: {rows}"
+    assert np.allclose(rows.sum(axis=1), 1.0, rtol=0.0, atol=1e-9), f"{name} rows do not sum to 1: {rows.sum(axis=1)}"
+    return rows
+
+
+def check_simplex(value, k, name):
+    weights = check_finite(value, (k,), name)
+    assert np.all(weights >= 0), f"{name} has negative entries: {weights}"
+    assert abs(weights.sum() - 1.0) <= 1e-9, f"{name} sums to {weights.sum()!r}"
+    return weights
+
+
+def check_real(value, name):
+    assert isinstance(value, float), f"{name} is a {type(value).__name__}, expected float"
+    assert math.isfinite(value), f"{name} is {value}"
+
+
+def check_gmm_params(params, k=None, d=None, covariance_type=None):
+    assert isinstance(params, emlib.GMMParams), f"expected GMMParams, got {type(params).__name__}"
+    K, D = params.n_components, params.n_features
+    assert isinstance(K, int) and isinstance(D, int) and K >= 1 and D >= 1, (K, D)
+    assert k is None or K == k, f"{K} components, expected {k}"
+    assert d is None or D == d, f"{D} features, expected {d}"
+    check_simplex(params.weights, K, "weights")
+    check_finite(params.means, (K, D), "means")
+    covariances = check_finite(params.covariances, (K, D, D), "covariances")
+    assert np.array_equal(covariances, np.swapaxes(covariances, 1, 2)), "covariances are not symmetric"
+    for index, matrix in enumerate(covariances):
+        try:
+            np.linalg.cholesky(matrix)
+        except np.linalg.LinAlgError:  # pragma: no cover - only on a bug
+            raise AssertionError(f"covariances[{index}] is not positive definite: {matrix}") from None
+    check_finite(params.covariance_cholesky, (K, D, D), "covariance_cholesky")
+    check_finite(params.precision_cholesky, (K, D, D), "precision_cholesky")
+    assert params.structure in ("diagonal", "tied", "full"), params.structure
+    if covariance_type is not None:
+        check_structure(covariances[params.weights > 0] if covariance_type != "tied" else covariances, covariance_type)
+
+
+def check_structure(covariances, covariance_type):
+    """The structure the M-step imposes (the result always stores full matrices).
+
+    In an EM loop a component that lost every point keeps its previous covariance with weight 0
+    (for "tied", the shared one): callers pass only the components of positive weight, except
+    for "tied".
+    """
+    off_diagonal = covariances * (1.0 - np.eye(covariances.shape[1]))
+    if covariance_type in ("diag", "spherical"):
+        assert not np.any(off_diagonal), f"{covariance_type} covariances with off-diagonal entries: {covariances}"
+    if covariance_type == "spherical":
+        diagonals = np.diagonal(covariances, axis1=1, axis2=2)
+        assert np.all(diagonals == diagonals[:, :1]), f"spherical covariances with unequal variances: {diagonals}"
+    if covariance_type == "tied":
+        assert np.all(covariances == covariances[0]), "tied covariances differ between components"
+
+
+def check_binomial_params(params, k=None):
+    assert isinstance(params, emlib.BinomialMixtureParams), type(params).__name__
+    K = params.n_components
+    assert k is None or K == k
+    check_simplex(params.weights, K, "weights")
+    probabilities = check_finite(params.probabilities, (K,), "probabilities")
+    assert np.all((probabilities >= 0) & (probabilities <= 1)), probabilities
+
+
+def check_history(log_likelihoods, n_iter, max_iter, converged):
+    assert isinstance(n_iter, int) and 0 <= n_iter <= max_iter, (n_iter, max_iter)
+    assert isinstance(converged, (bool, np.bool_)), type(converged)
+    check_finite(log_likelihoods, (n_iter + 1,), "log_likelihoods")
+
+
+# --------------------------------------------------------------------------
+# strategies: data
+# --------------------------------------------------------------------------
+SEEDS = st.integers(0, 2**32 - 1)
+EXPONENTS = st.one_of(st.just(0), st.integers(-150, 150))
+OFFSETS = st.one_of(
+    st.just(0.0),
+    st.sampled_from([1.0, -3.5, 1e4, 1e10, -1e10]),
+    st.floats(-1e10, 1e10, allow_nan=False, allow_infinity=False),
+)
+EDITS = ["non-finite", "constant column", "identical rows", "duplicated rows", "outliers"]
+
+
+def quietly():
+    """numpy error state for building inputs (overflow to inf, NaN casts are intended there)."""
+    return np.errstate(all="ignore")
+
+
+@dataclass
+class Data:
+    """A float64 (N, D) array (possibly with NaN/inf) and the scale and offset it was made at."""
+
+    X: np.ndarray
+    scale: float
+    offset: float
+
+    @property
+    def finite(self) -> bool:
+        return self.X.size > 0 and bool(np.all(np.isfinite(self.X)))
+
+
+@st.composite
+def real_data(draw, n=None, d=None, max_rows=40, max_features=4):
+    n = draw(st.integers(0, max_rows)) if n is None else n
+    d = draw(st.integers(1, max_features)) if d is None else d
+    source = draw(st.sampled_from(["clusters", "elements", "small integers"]))
+    if source == "clusters":
+        rng = np.random.default_rng(draw(SEEDS))
+        k = int(rng.integers(1, 4))
+        centres = rng.normal(0.0, 5.0, size=(k, d))
+        X = centres[rng.integers(0, k, size=n)] + rng.normal(size=(n, d)) * rng.uniform(0.1, 2.0, size=d)
+    elif source == "elements":
+        X = draw(hnp.arrays(np.float64, (n, d), elements=st.floats(-1e3, 1e3, allow_nan=False)))
+    else:
+        X = draw(hnp.arrays(np.int64, (n, d), elements=st.integers(-3, 3))).astype(np.float64)
+    scale = 10.0 ** draw(EXPONENTS)
+    offset = draw(OFFSETS)
+    with quietly():
+        X = X * scale + offset
+        for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
+            edit = draw(st.sampled_from(EDITS))
+            if n == 0:
+                break
+            row, column = draw(st.integers(0, n - 1)), draw(st.integers(0, d - 1))
+            if edit == "non-finite":
+                X[row, column] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+            elif edit == "constant column":
+                X[:, column] = X[row, column]
+            elif edit == "identical rows":
+                X[:] = X[row]
+            elif edit == "duplicated rows":
+                X[draw(st.lists(st.integers(0, n - 1), max_size=n))] = X[row]
+            else:  # huge values, in some rows
+                rows = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
+                sign, exponent = draw(st.sampled_from([1.0, -1.0])), draw(st.integers(20, 308))
+                X[rows, column] = sign * draw(st.sampled_from([1.0, 1.7])) * 10.0**exponent
+    return Data(X, scale, offset)
+
+
+VALID_X_FORMS = ["float64", "float64", "float32", "int64", "uint8", "list", "fortran", "strided view", "read-only"]
+INVALID_X_FORMS = ["bool", "complex", "object", "strings", "ragged list", "0-D", "1-D", "3-D", "None"]
+
+
+@st.composite
+def container(draw, X):
+    """X (a float64 2-D array) in one of many forms: four times in five an accepted one."""
+    invalid = draw(st.integers(0, 4)) == 4
+    form = draw(st.sampled_from(INVALID_X_FORMS if invalid else VALID_X_FORMS))
+    with quietly(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if form == "float64":
+            return X
+        if form == "float32":
+            return X.astype(np.float32)
+        if form == "int64":
+            return np.nan_to_num(np.round(X)).clip(-(2**62), 2**62).astype(np.int64)
+        if form == "uint8":
+            return np.nan_to_num(np.round(X)).clip(0, 255).astype(np.uint8)
+        if form == "list":
+            return X.tolist()
+        if form == "fortran":
+            return np.asfortranarray(X)
+        if form == "strided view":
+            return np.repeat(X, 2, axis=0)[::2]
+        if form == "read-only":
+            X = X.copy()
+            X.flags.writeable = False
+            return X
+        if form == "bool":
+            return X != 0
+        if form == "complex":
+            return X + 0j
+        if form == "object":
+            return X.astype(object)
+        if form == "strings":
+            return X.astype(str)
+        if form == "ragged list":
+            rows = X.tolist()
+            if rows:
+                rows[-1] = rows[-1][:-1] if len(rows[-1]) > 1 else rows[-1] + [1.0]
+            return rows
+        if form == "0-D":
+            return X.flat[0] if X.size else np.float64(1.0)
+        if form == "1-D":
+            return X.ravel()
+        if form == "3-D":
+            return X[np.newaxis] if draw(st.booleans()) else X[:, :, np.newaxis]
+        return None
+
+
+# --------------------------------------------------------------------------
+# strategies: parameters
+# --------------------------------------------------------------------------
+PARAM_CORRUPTIONS = [
+    "negative weight", "NaN weight", "weights sum to 1.1", "weights off by 1e-9", "no weights",
+    "asymmetric covariance", "asymmetric by 1e-13", "indefinite covariance", "negated covariance",
+    "zero covariance", "NaN mean", "inf covariance", "means with K+1 rows", "covariances with D+1",
+    "2-D covariances", "1-D means", "2-D weights", "complex weights", "object covariances",
+    "lists", "bool means",
+]  # fmt: skip
+
+
+@dataclass
+class RawParams:
+    weights: object
+    means: object
+    covariances: object
+    corruption: str | None
+
+
+@st.composite
+def raw_params(draw, k, d, data=None, corruption_rate=6):
+    """weights, means and covariances at a scale matching ``data``: valid, or (one time in
+    ``corruption_rate``) changed in one way, usually to something invalid."""
+    rng = np.random.default_rng(draw(SEEDS))
+    scale = data.scale if data is not None else 1.0
+    offset = data.offset if data is not None else 0.0
+
+    mode = draw(st.sampled_from(["dirichlet", "uniform", "zeros", "tiny", "hypothesis"]))
+    if mode == "uniform":
+        weights = np.full(k, 1.0 / k)
+    elif mode == "hypothesis":
+        weights = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+        weights = weights / weights.sum() if weights.sum() > 0 else np.full(k, 1.0 / k)
+    else:
+        weights = rng.dirichlet(np.full(k, draw(st.sampled_from([1.0, 0.05, 10.0]))))
+        if mode == "zeros" and k > 1:
+            weights[rng.permutation(k)[: int(rng.integers(1, k))]] = 0.0
+            weights = weights / weights.sum() if weights.sum() > 0 else np.eye(k)[0]
+        elif mode == "tiny" and k > 1:
+            tiny = 10.0 ** -draw(st.integers(1, 323))
+            weights = (1.0 - tiny) * np.append(rng.dirichlet(np.ones(k - 1)), 0.0) + tiny * np.eye(k)[-1]
+
+    with quietly():
+        spread = scale * 10.0 ** draw(st.integers(-2, 2))
+        if data is not None and data.finite and data.X.shape[1] == d and draw(st.booleans()):
+            means = data.X[rng.integers(0, data.X.shape[0], size=k)] + 0.1 * spread * rng.normal(size=(k, d))
+        else:
+            means = 3.0 * spread * rng.normal(size=(k, d)) + offset
+
+        cov_mode = draw(st.sampled_from(["matched", "matched", "mismatched", "borderline"]))
+        if cov_mode == "matched":
+            cov_scale = scale * 10.0 ** draw(st.integers(-2, 2))
+        elif cov_mode == "mismatched":
+            cov_scale = 10.0 ** draw(EXPONENTS)
+        else:  # squared Mahalanobis distances near the float64 limit
+            cov_scale = scale * 10.0 ** -draw(st.integers(150, 156))
+        ridge = draw(st.sampled_from([0.0, 1e-300, 1e-16, 1e-8, 1.0]))
+        structure = draw(st.sampled_from(["full", "diag", "spherical", "tied"]))
+
+        def full():  # rank-deficient A (singular without the ridge) one time in four
+            rank = int(rng.integers(1, d + 1)) if rng.random() < 0.25 else d
+            factor = cov_scale * rng.normal(size=(d, rank))
+            return factor @ factor.T + ridge * cov_scale**2 * np.eye(d)
+
+        if structure == "full":
+            covariances = np.stack([full() for _ in range(k)])
+        elif structure == "diag":
+            covariances = np.stack([np.diag(cov_scale**2 * (rng.gamma(1.0, size=d) + ridge)) for _ in range(k)])
+        elif structure == "spherical":
+            covariances = (cov_scale**2 * (rng.gamma(1.0, size=k) + ridge))[:, None, None] * np.eye(d)
+        else:
+            covariances = np.repeat(full()[np.newaxis], k, axis=0)
+
+    corrupt = draw(st.integers(0, corruption_rate - 1)) == corruption_rate - 1
+    corruption = draw(st.sampled_from(PARAM_CORRUPTIONS)) if corrupt else None
+    weights, means, covariances = weights.copy(), means.copy(), covariances.copy()
+    j = draw(st.integers(0, k - 1))
+    if corruption == "negative weight":
+        weights[j] = -0.25
+    elif corruption == "NaN weight":
+        weights[j] = np.nan
+    elif corruption == "weights sum to 1.1":
+        weights = weights * 1.1
+    elif corruption == "weights off by 1e-9":  # within the documented tolerance: accepted
+        weights = weights * (1 + 1e-9)
+    elif corruption == "no weights":
+        weights = weights[:0]
+    elif corruption == "asymmetric covariance" and d > 1:
+        covariances[j, 0, 1] += 0.5 * abs(covariances[j, 0, 0]) + 1.0
+    elif corruption == "asymmetric by 1e-13" and d > 1:  # within tolerance: symmetrised
+        covariances[j, 0, 1] *= 1 + 1e-13
+    elif corruption == "indefinite covariance":
+        covariances[j, -1, -1] = -covariances[j, -1, -1]
+    elif corruption == "negated covariance":
+        covariances[j] = -covariances[j]
+    elif corruption == "zero covariance":
+        covariances[j] = 0.0
+    elif corruption == "NaN mean":
+        means[j, 0] = np.nan
+    elif corruption == "inf covariance":
+        covariances[j, 0, 0] = np.inf
+    elif corruption == "means with K+1 rows":
+        means = np.vstack([means, means[:1]])
+    elif corruption == "covariances with D+1":
+        covariances = np.tile(np.eye(d + 1), (k, 1, 1))
+    elif corruption == "2-D covariances":
+        covariances = covariances[0]
+    elif corruption == "1-D means":
+        means = means.ravel()
+    elif corruption == "2-D weights":
+        weights = weights[np.newaxis]
+    elif corruption == "complex weights":
+        weights = weights + 0j
+    elif corruption == "object covariances":
+        covariances = covariances.astype(object)
+    elif corruption == "lists":  # valid, as nested lists
+        weights, means, covariances = weights.tolist(), means.tolist(), covariances.tolist()
+    elif corruption == "bool means":
+        means = means > 0
+    return RawParams(weights, means, covariances, corruption)
+
+
+def make_params(raw: RawParams, k=None, d=None):
+    """GMMParams(raw) -- itself fuzzed: valid or rejected. If rejected, returns the raw tuple,
+    which every function must then reject with a TypeError (it is not a GMMParams)."""
+    params = outcome(emlib.GMMParams, raw.weights, raw.means, raw.covariances)
+    if params is REJECTED:
+        return (raw.weights, raw.means, raw.covariances)
+    check_gmm_params(params, k=k, d=d)
+    return params
+
+
+@st.composite
+def gmm_case(draw, max_rows=40, max_features=4, max_components=5):
+    """Data X (in some form) and parameters (usually with X's dimension)."""
+    data = draw(real_data(max_rows=max_rows, max_features=max_features))
+    n, d = data.X.shape
+    k = draw(st.integers(1, max_components))
+    d_params = draw(st.sampled_from([d] * 8 + [d + 1, max(d - 1, 1)]))
+    raw = draw(raw_params(k, d_params, data))
+    return data, draw(container(data.X)), raw
+
+
+# --------------------------------------------------------------------------
+# strategies: the other arguments
+# --------------------------------------------------------------------------
+@st.composite
+def sample_weights(draw, n):
+    mode = draw(st.sampled_from([
+        "None", "None", "None", "ones", "uniform", "integers", "some zeros", "all zeros", "negative",
+        "NaN", "inf", "too long", "too short", "2-D", "bool", "list", "scaled",
+    ]))  # fmt: skip
+    rng = np.random.default_rng(draw(SEEDS))
+    if mode == "None":
+        return None
+    if mode == "ones":
+        return np.ones(n)
+    if mode == "uniform":
+        return rng.uniform(0.0, 3.0, size=n)
+    if mode == "integers":
+        return rng.integers(0, 4, size=n)
+    if mode == "some zeros":
+        weights = rng.uniform(0.5, 2.0, size=n)
+        weights[rng.random(n) < 0.5] = 0.0
+        return weights
+    if mode == "all zeros":
+        return np.zeros(n)
+    if mode == "negative":
+        return rng.uniform(-1.0, 1.0, size=n)
+    if mode in ("NaN", "inf"):
+        weights = np.ones(n)
+        if n:
+            weights[rng.integers(0, n)] = float(mode.lower())
+        return weights
+    if mode == "too long":
+        return np.ones(n + 1)
+    if mode == "too short":
+        return np.ones(max(n - 1, 0))
+    if mode == "2-D":
+        return np.ones((n, 1))
+    if mode == "bool":
+        return np.ones(n, dtype=bool)
+    if mode == "list":
+        return [1.0] * n
+    return rng.uniform(0.5, 2.0, size=n) * 10.0 ** draw(EXPONENTS)
+
+
+@st.composite
+def simplex_rows(draw, n, k):
+    """(N, K) responsibilities: valid (Dirichlet, one-hot, with zeros) or invalid."""
+    mode = draw(st.sampled_from([
+        "dirichlet", "dirichlet", "one-hot", "zeros", "uniform", "hypothesis", "off by 1e-7",
+        "negative", "NaN", "rows sum to 0.9", "wrong N", "wrong K", "no columns", "1-D", "bool", "list",
+    ]))  # fmt: skip
+    rng = np.random.default_rng(draw(SEEDS))
+    rows = rng.dirichlet(np.full(k, draw(st.sampled_from([1.0, 0.1, 10.0]))), size=n)
+    if mode == "one-hot":
+        rows = np.eye(k)[rng.integers(0, k, size=n)]
+    elif mode == "zeros" and k > 1:
+        rows[:, rng.integers(0, k)] = 0.0
+        rows = rows / rows.sum(axis=1, keepdims=True)
+        rows[~np.isfinite(rows)] = 1.0 / k  # (a row that was all zeros)
+        rows = rows / rows.sum(axis=1, keepdims=True)
+    elif mode == "uniform":
+        rows = np.full((n, k), 1.0 / k)
+    elif mode == "hypothesis":
+        values = draw(hnp.arrays(np.float64, (n, k), elements=st.floats(0.0, 1.0)))
+        totals = values.sum(axis=1, keepdims=True)
+        rows = np.where(totals > 0, values / np.where(totals > 0, totals, 1.0), 1.0 / k)
+    elif mode == "off by 1e-7":  # within check_responsibilities' tolerance (1e-6)
+        rows = rows * (1 + 1e-7)
+    elif mode == "negative" and n:
+        rows[0, 0] = -0.5
+    elif mode == "NaN" and n:
+        rows[0, 0] = np.nan
+    elif mode == "rows sum to 0.9":
+        rows = 0.9 * rows
+    elif mode == "wrong N":
+        rows = np.vstack([rows, rows[:1] if n else np.full((1, k), 1.0 / k)])
+    elif mode == "wrong K":  # an extra, empty column (valid rows), or one column fewer (invalid rows)
+        rows = np.hstack([rows, np.zeros((n, 1))]) if k == 1 or draw(st.booleans()) else rows[:, 1:]
+    elif mode == "no columns":
+        rows = np.zeros((n, 0))
+    elif mode == "1-D":
+        rows = rows[:, 0]
+    elif mode == "bool":
+        rows = rows > 0.5
+    elif mode == "list":
+        rows = rows.tolist()
+    return rows
+
+
+@st.composite
+def hard_labels(draw, n, k):
+    mode = draw(st.sampled_from([
+        "valid", "valid", "valid", "list", "uint8", "too large", "negative", "float", "bool", "wrong N", "2-D",
+    ]))  # fmt: skip
+    rng = np.random.default_rng(draw(SEEDS))
+    z = rng.integers(0, k, size=n)
+    if mode == "list":
+        return z.tolist()
+    if mode == "uint8":
+        return z.astype(np.uint8)
+    if mode == "too large" and n:
+        z[0] = k
+    elif mode == "negative" and n:
+        z[0] = -1
+    elif mode == "float":
+        return z.astype(float)
+    elif mode == "bool":
+        return z > 0
+    elif mode == "wrong N":
+        return np.append(z, 0)
+    elif mode == "2-D":
+        return z[:, np.newaxis]
+    return z
+
+
+@st.composite
+def keyword_arguments(draw, valid, invalid, broken_rate=4):
+    """Keyword arguments drawn from ``valid``; one time in ``broken_rate``, exactly one of them
+    drawn from ``invalid`` instead (so that most calls get past the argument checks)."""
+    broken = None
+    if draw(st.integers(0, broken_rate - 1)) == broken_rate - 1:
+        broken = draw(st.sampled_from(sorted(invalid)))
+    return {name: draw(invalid[name] if name == broken else strategy, label=name) for name, strategy in valid.items()}
+
+
+VALID = {
+    "covariance_type": st.sampled_from(["full", "diag", "spherical", "tied"]),
+    "tol": st.sampled_from([1e-6, 1e-3, 0.0, 1.0, 1e300, 1e-12, 0, np.float32(1e-4)]),
+    "reg_covar": st.one_of(st.sampled_from([None, 1e-6, 1e-3, 0.0, 1.0, 1e10, 0, np.float64(1e-6)]), st.floats(0.0, 1.0)),
+    "max_iter": st.one_of(st.integers(0, 20), st.just(np.int64(3))),
+    "n_init": st.sampled_from([1, 2]),
+    "random_state": st.one_of(SEEDS, SEEDS.map(np.random.default_rng)),
+    "method": st.sampled_from(["soft", "hard"]),
+    "accelerate": st.sampled_from([None, "squarem"]),
+}
+INVALID = {
+    "covariance_type": st.sampled_from(["FULL", "", None, 0, ("full",)]),
+    "tol": st.sampled_from([-1.0, math.nan, math.inf, True, "1e-3", None]),
+    "reg_covar": st.sampled_from([-1e-6, math.nan, math.inf, True, "1e-6"]),
+    "max_iter": st.sampled_from([-1, True, 2.0, "5", None]),
+    "n_init": st.sampled_from([0, -1, True, 1.0]),
+    "random_state": st.sampled_from([-1, "seed", 1.5]),
+    "method": st.sampled_from(["Soft", None]),
+    "accelerate": st.sampled_from(["SQUAREM", True]),
+}
+
+
+def pick(names, **overrides):
+    """The VALID and INVALID strategies of ``names`` (``overrides``: name -> (valid, invalid))."""
+    valid = {name: VALID[name] for name in names}
+    invalid = {name: INVALID[name] for name in names}
+    for name, (good, bad) in overrides.items():
+        valid[name], invalid[name] = good, bad
+    return valid, invalid
+
+
+def max_iter_of(value):
+    return int(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else None
+
+
+# --------------------------------------------------------------------------
+# GMMParams
+# --------------------------------------------------------------------------
+@st.composite
+def params_case(draw):
+    data = draw(real_data(max_rows=3))
+    k, d = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    return draw(raw_params(k, d, data, corruption_rate=2)), k, d
+
+
+@settings(max_examples=300)
+@given(case=params_case())
+def test_gmm_params(case):
+    raw, k, d = case
+    params = outcome(emlib.GMMParams, raw.weights, raw.means, raw.covariances)
+    if params is not REJECTED:
+        check_gmm_params(params)
+    if raw.corruption in (None, "weights off by 1e-9", "asymmetric by 1e-13", "lists") and params is not REJECTED:
+        check_gmm_params(params, k=k, d=d)
+
+
+# --------------------------------------------------------------------------
+# densities, log-likelihood, E-step
+# --------------------------------------------------------------------------
+@settings(max_examples=300)
+@given(case=gmm_case())
+def test_component_log_densities(case):
+    base, X, raw = case
+    params = make_params(raw)
+    result = outcome(emlib.component_log_densities, X, params)
+    if result is not REJECTED:
+        check_finite(result, (base.X.shape[0], params.n_components), "component_log_densities")
+
+
+@settings(max_examples=500)
+@given(case=gmm_case(), data=st.data())
+def test_log_likelihood(case, data):
+    base, X, raw = case
+    params = make_params(raw)
+    sample_weight = data.draw(sample_weights(base.X.shape[0]), label="sample_weight")
+    result = outcome(emlib.log_likelihood, X, params, sample_weight=sample_weight)
+    if result is not REJECTED:
+        check_real(result, "log_likelihood")
+
+
+@settings(max_examples=300)
+@given(case=gmm_case())
+def test_e_step(case):
+    base, X, raw = case
+    params = make_params(raw)
+    result = outcome(emlib.e_step, X, params)
+    if result is not REJECTED:
+        rows = check_simplex_rows(result, base.X.shape[0], params.n_components, "responsibilities")
+        assert np.all(rows[:, params.weights == 0] == 0), "a component of weight zero has responsibility"
+
+
+# --------------------------------------------------------------------------
+# M-step
+# --------------------------------------------------------------------------
+@settings(max_examples=500)
+@given(data_=real_data(), k=st.integers(1, 5), data=st.data())
+def test_m_step(data_, k, data):
+    n, d = data_.X.shape
+    X = data.draw(container(data_.X), label="X")
+    responsibilities = data.draw(simplex_rows(n, k), label="responsibilities")
+    reg_covar = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1e-6, 1.0, 1e-6 * data_.scale**2]))
+    kwargs = data.draw(keyword_arguments(*pick(["covariance_type"], reg_covar=(reg_covar, INVALID["reg_covar"]))))
+    sample_weight = data.draw(sample_weights(n), label="sample_weight")
+    result = outcome(emlib.m_step, X, responsibilities, sample_weight=sample_weight, **kwargs)
+    if result is not REJECTED:
+        check_gmm_params(result, k=np.shape(responsibilities)[1], d=d, covariance_type=kwargs["covariance_type"])
+
+
+# --------------------------------------------------------------------------
+# fit_gmm: soft and hard, with and without SQUAREM, every covariance type
+# --------------------------------------------------------------------------
+@settings(max_examples=500)
+@given(case=gmm_case(max_components=4), data=st.data())
+def test_fit_gmm(case, data):
+    base, X, raw = case
+    n, d = base.X.shape
+    draw = data.draw
+    params = make_params(raw)
+    valid_k = st.integers(1, max(1, min(n, 4)))
+    if isinstance(params, emlib.GMMParams):
+        valid_k = st.one_of(valid_k, st.just(params.n_components))
+    bad_k = st.one_of(st.integers(-2, 0), st.integers(n + 1, n + 3), st.sampled_from([True, 2.0, 2.5, None, "2"]))
+    valid_init = st.sampled_from(["k-means++"] * 3 + ([params] if isinstance(params, emlib.GMMParams) else []))
+    kwargs = draw(
+        keyword_arguments(
+            *pick(
+                ["covariance_type", "max_iter", "tol", "n_init", "random_state", "method", "accelerate"],
+                n_components=(st.one_of(valid_k, valid_k.map(np.int64)), bad_k),
+                init=(valid_init, st.sampled_from(["random", None, raw])),
+                reg_covar=(st.one_of(VALID["reg_covar"], st.just(1e-6 * base.scale**2)), INVALID["reg_covar"]),
+            ),
+            broken_rate=3,
+        )
+    )
+    sample_weight = draw(sample_weights(n), label="sample_weight")
+    fit = outcome(emlib.fit_gmm, X, sample_weight=sample_weight, convergence_warning_ok=True, **kwargs)
+    if fit is REJECTED:
+        return
+    assert isinstance(fit, emlib.GMMFit)
+    init, method, reg_covar, covariance_type = kwargs["init"], kwargs["method"], kwargs["reg_covar"], kwargs["covariance_type"]
+    k = int(kwargs["n_components"])
+    structured = isinstance(init, str) or fit.n_iter > 0
+    check_gmm_params(fit.params, k=k, d=d, covariance_type=covariance_type if structured else None)
+    check_history(fit.log_likelihoods, fit.n_iter, max_iter_of(kwargs["max_iter"]), fit.converged)
+    responsibilities = check_simplex_rows(fit.responsibilities, n, k, "responsibilities")
+    if method == "hard":
+        assert np.all((responsibilities == 0) | (responsibilities == 1)), "hard EM responsibilities are not one-hot"
+    check_real(fit.reg_covar, "reg_covar")
+    assert fit.reg_covar >= 0
+    if reg_covar is not None:
+        assert fit.reg_covar == float(reg_covar)
+    assert fit.covariance_type == covariance_type and fit.method == method
+    assert isinstance(fit.n_evaluations, int)
+    if kwargs["accelerate"] == "squarem":
+        assert 2 * fit.n_iter <= fit.n_evaluations <= 3 * fit.n_iter, (fit.n_iter, fit.n_evaluations)
+    else:
+        assert fit.n_evaluations == fit.n_iter
+    assert isinstance(repr(fit), str)
+
+
+# --------------------------------------------------------------------------
+# the bound: elbo, posterior_kl, complete_log_likelihood
+# --------------------------------------------------------------------------
+@settings(max_examples=400)
+@given(case=gmm_case(), data=st.data())
+def test_elbo_and_posterior_kl(case, data):
+    base, X, raw = case
+    params = make_params(raw)
+    k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    q = data.draw(simplex_rows(base.X.shape[0], k), label="q")
+    for function in (emlib.elbo, emlib.posterior_kl):
+        result = outcome(function, X, params, q)
+        if result is REJECTED:
+            continue
+        assert isinstance(result, float), type(result)
+        on_zero_weight = bool(np.any(np.asarray(q, dtype=float)[:, params.weights == 0] > 0))
+        if function is emlib.elbo:
+            # documented: -inf exactly when q puts mass on a component of zero weight
+            assert result == -math.inf if on_zero_weight else math.isfinite(result), (result, on_zero_weight)
+        else:
+            # documented: non-negative; +inf exactly when q puts mass where the posterior is zero
+            assert result == math.inf if on_zero_weight else math.isfinite(result) and result >= 0, (result, on_zero_weight)
+
+
+@settings(max_examples=250)
+@given(case=gmm_case(), data=st.data())
+def test_complete_log_likelihood(case, data):
+    base, X, raw = case
+    params = make_params(raw)
+    k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    z = data.draw(hard_labels(base.X.shape[0], k), label="z")
+    result = outcome(emlib.complete_log_likelihood, X, z, params)
+    if result is not REJECTED:
+        assert isinstance(result, float), type(result)
+        # documented: -inf exactly when a label points at a component of zero weight
+        on_zero_weight = bool(np.any(params.weights[np.asarray(z, dtype=np.intp)] == 0))
+        assert result == -math.inf if on_zero_weight else math.isfinite(result), (result, on_zero_weight)
+
+
+# --------------------------------------------------------------------------
+# emlib.gradient
+# --------------------------------------------------------------------------
+def check_tangent(result, k, d, name):
+    assert isinstance(result, gradient.GMMGradient), type(result)
+    check_finite(result.weights, (k,), f"{name}.weights")
+    check_finite(result.means, (k, d), f"{name}.means")
+    check_finite(result.covariances, (k, d, d), f"{name}.covariances")
+
+
+@settings(max_examples=250)
+@given(case=gmm_case())
+def test_gradient_projection_and_em_map(case):
+    base, X, raw = case
+    params = make_params(raw)
+    d = base.X.shape[1]
+    for function in (gradient.log_likelihood_gradient, gradient.projected_gradient):
+        result = outcome(function, X, params)
+        if result is not REJECTED:
+            check_tangent(result, params.n_components, d, function.__name__)
+    projection = outcome(gradient.projection_matrix, X, params)
+    if projection is not REJECTED:
+        k = params.n_components
+        assert isinstance(projection, gradient.ProjectionBlocks)
+        check_finite(projection.weights, (k, k), "projection.weights")
+        check_finite(projection.means, (k, d, d), "projection.means")
+        check_finite(projection.covariances, (k, d * d, d * d), "projection.covariances")
+    result = outcome(gradient.em_map, X, params)
+    if result is not REJECTED:
+        check_gmm_params(result, k=params.n_components, d=d, covariance_type="full")
+
+
+@settings(max_examples=100)
+@given(case=gmm_case(max_rows=25, max_features=2, max_components=2))
+def test_jacobian_and_information(case):
+    # D, K <= 2: P = (K - 1) + K D + K D (D + 1) / 2 <= 11 flat coordinates
+    base, X, raw = case
+    params = make_params(raw)
+    k, d = (params.n_components, params.n_features) if isinstance(params, emlib.GMMParams) else (None, None)
+    size = None if k is None else (k - 1) + k * d + k * d * (d + 1) // 2
+    for function in (gradient.em_map_jacobian, gradient.observed_information, gradient.complete_information):
+        result = outcome(function, X, params)
+        if result is not REJECTED:
+            check_finite(result, (size, size), function.__name__)
+    rate = outcome(gradient.convergence_rate, X, params)
+    if rate is not REJECTED:
+        check_real(rate, "convergence_rate")
+        assert rate >= 0
+
+
+@settings(max_examples=200)
+@given(case=gmm_case(max_rows=12, max_features=3, max_components=3), data=st.data())
+def test_flat_parametrisation(case, data):
+    base, X, raw = case
+    params = make_params(raw)
+    flat = outcome(gradient.flatten_params, params)
+    if flat is REJECTED:
+        return
+    k, d = params.n_components, params.n_features
+    size = (k - 1) + k * d + k * d * (d + 1) // 2
+    check_finite(flat, (size,), "flatten_params")
+    gradient_blocks = outcome(gradient.log_likelihood_gradient, X, params)
+    if gradient_blocks is not REJECTED:
+        check_finite(outcome(gradient.flatten_gradient, gradient_blocks), (size,), "flatten_gradient")
+    # a fuzzed flat vector: the flattened params, perturbed ones, or anything
+    theta = data.draw(
+        st.one_of(
+            st.just(flat),
+            hnp.arrays(np.float64, size, elements=st.floats(-1e3, 1e3)).map(lambda delta: flat + delta),
+            hnp.arrays(np.float64, st.integers(0, size + 1), elements=st.floats(allow_nan=True)),
+            st.sampled_from(["flat as list", "complex", "2-D", "None"]),
+        ),
+        label="theta",
+    )
+    if isinstance(theta, str):
+        theta = {"flat as list": flat.tolist(), "complex": flat + 0j, "2-D": flat[np.newaxis], "None": None}[theta]
+    shape = data.draw(st.sampled_from([(k, d)] * 4 + [(0, d), (k, 0), (-1, d), (True, d), (k + 1, d)]), label="shape")
+    result = outcome(gradient.unflatten_params, theta, *shape)
+    if result is not REJECTED:
+        check_gmm_params(result, k=int(shape[0]), d=shape[1])
+
+
+# --------------------------------------------------------------------------
+# fit_em with both models; the models' own methods
+# --------------------------------------------------------------------------
+@st.composite
+def binomial_case(draw):
+    n_trials = draw(st.one_of(st.integers(1, 30), st.sampled_from([0, -1, True, 2.0, "3", None])))
+    trials = n_trials if isinstance(n_trials, int) and not isinstance(n_trials, bool) and n_trials > 0 else 10
+    n = draw(st.integers(0, 40))
+    heads = draw(hnp.arrays(np.int64, n, elements=st.integers(0, trials)))
+    form = draw(st.sampled_from([
+        "int", "int", "int", "float", "list", "too many heads", "negative", "fractional", "NaN", "2-D", "bool",
+        "complex", "0-D",
+    ]))  # fmt: skip
+    if form == "float":
+        heads = heads.astype(float)
+    elif form == "list":
+        heads = heads.tolist()
+    elif form == "too many heads" and n:
+        heads[0] = trials + 1
+    elif form == "negative" and n:
+        heads[0] = -1
+    elif form == "fractional" and n:
+        heads = heads.astype(float)
+        heads[0] += 0.5
+    elif form == "NaN" and n:
+        heads = heads.astype(float)
+        heads[0] = np.nan
+    elif form == "2-D":
+        heads = heads[:, np.newaxis]
+    elif form == "bool":
+        heads = heads > 0
+    elif form == "complex":
+        heads = heads + 0j
+    elif form == "0-D":
+        heads = heads[0] if n else np.int64(0)
+
+    k = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(SEEDS))
+    weights = rng.dirichlet(np.ones(k))
+    probabilities = rng.uniform(size=k)
+    edit = draw(st.sampled_from([
+        None, None, None, None, "zero weight", "coins at 0 and 1", "coins at 0", "identical coins", "negative weight",
+        "NaN probability", "probability 1.5", "wrong K", "weights sum to 2", "lists",
+    ]))  # fmt: skip
+    j = draw(st.integers(0, k - 1))
+    if edit == "zero weight" and k > 1:
+        weights[j] = 0.0
+        weights = weights / weights.sum()
+    elif edit == "coins at 0 and 1":
+        probabilities = np.where(probabilities < 0.5, 0.0, 1.0)
+    elif edit == "coins at 0":
+        probabilities[:] = 0.0
+    elif edit == "identical coins":
+        probabilities[:] = probabilities[0]
+    elif edit == "negative weight":
+        weights[j] = -0.1
+    elif edit == "NaN probability":
+        probabilities[j] = np.nan
+    elif edit == "probability 1.5":
+        probabilities[j] = 1.5
+    elif edit == "wrong K":
+        probabilities = np.append(probabilities, 0.5)
+    elif edit == "weights sum to 2":
+        weights = 2 * weights
+    elif edit == "lists":
+        weights, probabilities = weights.tolist(), probabilities.tolist()
+    return n_trials, heads, weights, probabilities, n
+
+
+@settings(max_examples=250)
+@given(case=binomial_case(), data=st.data())
+def test_fit_em_binomial_mixture(case, data):
+    n_trials, heads, weights, probabilities, n = case
+    model = outcome(emlib.BinomialMixture, n_trials)
+    init = outcome(emlib.BinomialMixtureParams, weights, probabilities)
+    if init is not REJECTED:
+        check_binomial_params(init)
+    if model is REJECTED:
+        return
+    if init is REJECTED:
+        init = (weights, probabilities)
+    kwargs = data.draw(keyword_arguments(*pick(["max_iter", "tol"])))
+    sample_weight = data.draw(sample_weights(n), label="sample_weight")
+    result = outcome(emlib.fit_em, model, heads, init, sample_weight=sample_weight, convergence_warning_ok=True, **kwargs)
+    if result is not REJECTED:
+        assert isinstance(result, emlib.EMResult)
+        check_binomial_params(result.params, k=init.n_components)
+        check_history(result.log_likelihoods, result.n_iter, max_iter_of(kwargs["max_iter"]), result.converged)
+        check_simplex_rows(result.posterior, n, init.n_components, "posterior")
+    posterior = outcome(model.e_step, heads, init)
+    if posterior is not REJECTED:
+        check_simplex_rows(posterior, n, init.n_components, "e_step")
+    log_likelihood = outcome(model.log_likelihood, heads, init, sample_weight=sample_weight)
+    if log_likelihood is not REJECTED:
+        check_real(log_likelihood, "log_likelihood")
+    size = data.draw(st.one_of(st.integers(0, 30), st.sampled_from([-1, True, 2.0])), label="size")
+    rng = data.draw(st.one_of(SEEDS, SEEDS.map(np.random.default_rng), st.sampled_from([-1, None, 1.5])), label="rng")
+    drawn = outcome(model.sample, init, size, rng)
+    if drawn is not REJECTED:
+        sampled_heads, labels = drawn
+        assert sampled_heads.shape == labels.shape == (size,)
+        assert sampled_heads.dtype.kind in "iu" and labels.dtype.kind in "iu"
+        assert np.all((sampled_heads >= 0) & (sampled_heads <= model.n_trials))
+        assert np.all(init.weights[labels] > 0), "a run was made with a coin of weight zero"
+
+
+@settings(max_examples=300)
+@given(case=gmm_case(max_components=4), data=st.data())
+def test_fit_em_gaussian_mixture(case, data):
+    base, X, raw = case
+    n, d = base.X.shape
+    params = make_params(raw)
+    reg_covar = st.sampled_from([0.0, 1e-6, 1.0, 1e-6 * base.scale**2])
+    kwargs = data.draw(
+        keyword_arguments(*pick(["covariance_type", "max_iter", "tol"], reg_covar=(reg_covar, INVALID["reg_covar"])))
+    )
+    covariance_type = kwargs.pop("covariance_type")
+    model = outcome(emlib.GaussianMixture, covariance_type, kwargs.pop("reg_covar"))
+    if model is REJECTED:
+        return
+    assert isinstance(repr(model), str)
+    sample_weight = data.draw(sample_weights(n), label="sample_weight")
+    result = outcome(emlib.fit_em, model, X, params, sample_weight=sample_weight, convergence_warning_ok=True, **kwargs)
+    if result is not REJECTED:
+        assert isinstance(result, emlib.EMResult)
+        k = params.n_components
+        check_gmm_params(result.params, k=k, d=d, covariance_type=covariance_type if result.n_iter else None)
+        check_history(result.log_likelihoods, result.n_iter, max_iter_of(kwargs["max_iter"]), result.converged)
+        check_simplex_rows(result.posterior, n, k, "posterior")
+    posterior = outcome(model.e_step, X, params)
+    if posterior is not REJECTED:
+        check_simplex_rows(posterior, n, params.n_components, "e_step")
+    log_likelihood = outcome(model.log_likelihood, X, params, sample_weight=sample_weight)
+    if log_likelihood is not REJECTED:
+        check_real(log_likelihood, "log_likelihood")
+
+
+# --------------------------------------------------------------------------
+# emlib.datasets
+# --------------------------------------------------------------------------
+@settings(max_examples=250)
+@given(
+    data_=real_data(max_rows=2),
+    k=st.integers(1, 5),
+    d=st.integers(1, 4),
+    size=st.one_of(st.integers(0, 50), st.sampled_from([-1, True, 2.0, None, "3", np.int64(4)])),
+    rng=st.one_of(SEEDS, SEEDS.map(np.random.default_rng), st.sampled_from([-1, None, True, 1.5, "seed"])),
+    data=st.data(),
+)
+def test_sample_gmm(data_, k, d, size, rng, data):
+    raw = data.draw(raw_params(k, d, data_), label="params")
+    params = make_params(raw)
+    if data.draw(st.booleans(), label="not a GMMParams"):
+        params = (raw.weights, raw.means, raw.covariances)
+    result = outcome(emlib.datasets.sample_gmm, params, size, rng)
+    if result is not REJECTED:
+        X, labels = result
+        check_finite(X, (int(size), d), "sample")
+        assert labels.shape == (int(size),) and labels.dtype.kind in "iu"
+        assert np.all((labels >= 0) & (labels < k))
+        assert np.all(params.weights[labels] > 0), "a point was drawn from a component of weight zero"
+
+
+def test_old_faithful():
+    X = outcome(emlib.datasets.old_faithful)
+    check_finite(X, (272, 2), "old_faithful")
