@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute reproducible bench-squarem bench-performance clean
+.PHONY: book test lab execute reproducible check-site bench-squarem bench-performance clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-squarem: $(STAMP)
 ## bench-performance: emlib vs scikit-learn per EM iteration and end to end (writes benchmarks/results/performance.json)
 bench-performance: $(STAMP)
 	$(BIN)/python benchmarks/performance.py
+
+## check-site: open every page of the built site in headless Chromium and check it (needs make book first)
+check-site: $(STAMP)
+	$(BIN)/python scripts/check_site.py _build/html
 
 clean:
 	rm -rf _build
