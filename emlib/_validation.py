@@ -95,7 +95,7 @@ def check_responsibilities(responsibilities, n_samples: int, name: str = "respon
     if not np.allclose(row_sums, 1.0, rtol=0.0, atol=1e-6):
         worst = int(np.argmax(np.abs(row_sums - 1.0)))
         raise ValueError(f"each row of {name} must sum to 1; row {worst} sums to {row_sums[worst]:.6g}")
-    return array
+    return array / row_sums[:, np.newaxis]  # exactly on the simplex from here on
 
 
 def check_covariance_type(covariance_type) -> str:

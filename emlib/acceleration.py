@@ -67,11 +67,12 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
         accepted = (second, *e_step(second))
         evaluations += 2
 
-        r = _pack(first) - _pack(params)
-        v = _pack(second) - 2.0 * _pack(first) + _pack(params)
-        v_norm = np.linalg.norm(v)
-        if v_norm > 0:
-            step_length = min(-np.linalg.norm(r) / v_norm, -1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = _pack(first) - _pack(params)
+            v = _pack(second) - 2.0 * _pack(first) + _pack(params)
+            r_norm, v_norm = np.linalg.norm(r), np.linalg.norm(v)
+        if np.isfinite(r_norm) and np.isfinite(v_norm) and v_norm > 0:  # else: keep the two plain steps
+            step_length = min(-r_norm / v_norm, -1.0)
             candidate = _unpack(_pack(params) - 2.0 * step_length * r + step_length**2 * v, *shape)
             if candidate is not None and step_length < -1.0:
                 try:

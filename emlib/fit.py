@@ -349,9 +349,15 @@ def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar
         )
     for _ in range(KMEANS_ATTEMPTS):
         try:
-            centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")
+            with np.errstate(divide="raise", invalid="raise", over="raise"):
+                centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")
         except ClusterError:
             continue
+        except FloatingPointError:  # squared distances between distinct rows underflowed to zero
+            raise ValueError(
+                f"k-means++ cannot seed n_components={n_components} clusters: rows of X differ by less"
+                " than float64 can resolve in a squared distance; rescale X or use fewer components"
+            ) from None
         labels, _ = vq(X_seeding, centroids, check_finite=False)
         assignments = np.zeros((X.shape[0], n_components))
         assignments[np.arange(X.shape[0]), labels] = 1.0

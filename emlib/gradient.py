@@ -409,7 +409,7 @@ def _coordinate_scales(params: GMMParams) -> np.ndarray:
         [
             params.weights[:-1],
             np.sqrt(variances).ravel(),
-            np.sqrt(variances[:, rows] * variances[:, columns]).ravel(),
+            (np.sqrt(variances[:, rows]) * np.sqrt(variances[:, columns])).ravel(),
         ]
     )
 

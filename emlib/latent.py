@@ -171,7 +171,7 @@ class LatentVariableModel(ABC):
         X = self.check_data(X)
         self.check_params(X, params)
         weights = check_sample_weight(sample_weight, X.shape[0])
-        return float(weights @ self.posterior(X, params)[0])
+        return _total(weights, self.posterior(X, params)[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,13 +247,13 @@ def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter:
     """The EM loop on validated inputs; shared by :func:`fit_em` and :func:`emlib.fit_gmm`."""
     total_weight = weights.sum()
     log_marginals, posterior = model.posterior(X, params)
-    history = [float(weights @ log_marginals)]
+    history = [_total(weights, log_marginals)]
     converged = False
     n_iter = 0
     while n_iter < max_iter:
         params = model.maximize(X, posterior, weights, previous=params)
         log_marginals, posterior = model.posterior(X, params)
-        history.append(float(weights @ log_marginals))
+        history.append(_total(weights, log_marginals))
         n_iter += 1
         if has_converged(history, tol, total_weight):
             converged = True
@@ -261,9 +261,18 @@ def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter:
     return frozen_result(params, history, n_iter, converged, posterior)
 
 
+def _total(weights: np.ndarray, log_marginals: np.ndarray) -> float:
+    """Σ_n w_n log p(x_n | θ), or a ValueError if the sum is beyond the range of float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(weights @ log_marginals)
+    if not np.isfinite(total):
+        raise ValueError(f"the log-likelihood of X is beyond the range of float64 ({total}); rescale X or sample_weight")
+    return total
+
+
 def has_converged(history: list[float], tol: float, total_weight: float) -> bool:
     """The stopping rule of book eq. :eq:`soft-em-stopping`: the last rise per unit of weight is at most tol."""
-    return history[-1] - history[-2] <= tol * total_weight
+    return (history[-1] - history[-2]) / total_weight <= tol
 
 
 def frozen_result(params, history: list[float], n_iter: int, converged: bool, posterior: np.ndarray) -> EMResult:

@@ -139,3 +139,43 @@ def test_same_random_state_gives_bit_identical_fits():
     np.testing.assert_array_equal(first.responsibilities, second.responsibilities)
     hard = [emlib.fit_gmm(X, 3, random_state=7, method="hard") for _ in range(2)]
     np.testing.assert_array_equal(hard[0].params.means, hard[1].params.means)
+
+
+# Regressions found by wider random runs of tests/test_fuzz.py: each raised a warning, returned
+# -inf, or was wrongly refused.
+def test_history_beyond_float64_is_an_error_not_minus_infinity():
+    params = emlib.GMMParams([1.0], [[0.0]], [[[1.0]]])
+    with pytest.raises(ValueError, match="beyond the range of float64"):
+        emlib.GaussianMixture().log_likelihood([[1e150]], params, sample_weight=[1e10])
+    with pytest.raises(ValueError, match="beyond the range of float64"):
+        emlib.fit_em(emlib.GaussianMixture(), [[2.2]], emlib.GMMParams([1.0], [[-0.4]], [[[1e-302]]]), max_iter=3, sample_weight=[1.5e6])
+
+
+def test_huge_tolerance_and_weights_do_not_overflow_the_stopping_rule():
+    fit = emlib.fit_gmm([[0.0], [1.0], [2.0]], 1, tol=1e300, sample_weight=[1e9] * 3, random_state=0)
+    assert fit.converged and fit.n_iter == 1
+
+
+def test_squarem_at_extreme_scale_falls_back_to_plain_steps():
+    X = np.random.default_rng(0).normal(size=(20, 1)) * 1e78
+    fast = emlib.fit_gmm(X, 2, accelerate="squarem", random_state=0)
+    assert np.all(np.isfinite(fast.log_likelihoods))
+
+
+def test_rows_closer_than_float64_resolves_cannot_seed_separate_clusters():
+    with pytest.raises(ValueError, match="n_components=3"):
+        emlib.fit_gmm([[1e-187], [0.0], [1.0]], 3, random_state=0)
+
+
+def test_jacobian_at_huge_covariance_scale():
+    from emlib import gradient
+
+    X = np.array([[-1e80], [0.0], [1e80]])
+    jacobian = gradient.em_map_jacobian(X, emlib.GMMParams([1.0], [[0.0]], [[[1e160]]]))
+    assert np.all(np.isfinite(jacobian))
+
+
+def test_m_step_accepts_rows_within_the_documented_tolerance():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    params = emlib.m_step(X, np.full((10, 2), 0.5) * (1 + 1e-7))
+    np.testing.assert_allclose(params.weights, [0.5, 0.5], rtol=1e-15)

@@ -667,7 +667,7 @@ def test_m_step(data_, k, data):
 # --------------------------------------------------------------------------
 # fit_gmm: soft and hard, with and without SQUAREM, every covariance type
 # --------------------------------------------------------------------------
-@settings(max_examples=500)
+@settings(max_examples=700)
 @given(case=gmm_case(max_components=4), data=st.data())
 def test_fit_gmm(case, data):
     base, X, raw = case
@@ -787,7 +787,7 @@ def test_gradient_projection_and_em_map(case):
         check_gmm_params(result, k=params.n_components, d=d, covariance_type="full")
 
 
-@settings(max_examples=100)
+@settings(max_examples=200)
 @given(case=gmm_case(max_rows=25, max_features=2, max_components=2))
 def test_jacobian_and_information(case):
     # D, K <= 2: P = (K - 1) + K D + K D (D + 1) / 2 <= 11 flat coordinates
@@ -906,7 +906,7 @@ def binomial_case(draw):
     return n_trials, heads, weights, probabilities, n
 
 
-@settings(max_examples=250)
+@settings(max_examples=300)
 @given(case=binomial_case(), data=st.data())
 def test_fit_em_binomial_mixture(case, data):
     n_trials, heads, weights, probabilities, n = case
@@ -943,7 +943,7 @@ def test_fit_em_binomial_mixture(case, data):
         assert np.all(init.weights[labels] > 0), "a run was made with a coin of weight zero"
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(case=gmm_case(max_components=4), data=st.data())
 def test_fit_em_gaussian_mixture(case, data):
     base, X, raw = case
