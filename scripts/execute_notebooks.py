@@ -4,6 +4,9 @@ Usage: ``python scripts/execute_notebooks.py [NOTEBOOK ...]`` (default: every no
 ``book/``). Each notebook runs top to bottom in a fresh kernel of the current environment,
 with ``PYTHONHASHSEED=0``, one BLAS thread and its own folder as working directory, exactly
 as ``nbval`` re-runs it in ``make test``. A cell that raises stops that notebook and the script fails.
+Before it runs, the notebook's generated cells (the setup cell, a chapter's cite box) are
+refreshed (``scripts/generated_cells.py``). Afterwards the execution page ``book/execution.md`` is rewritten from the notebooks' new timings
+(``scripts/execution_report.py``).
 """
 
 import os
@@ -12,6 +15,9 @@ import sys
 
 import nbformat
 from nbclient import NotebookClient
+
+import execution_report
+import generated_cells
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -37,8 +43,9 @@ def main(argv: list[str]) -> int:
     )
     for path in paths:
         print(f"executing {path.relative_to(ROOT)}", flush=True)
+        generated_cells.write_cells(path)
         execute(path)
-    return 0
+    return execution_report.main([])
 
 
 if __name__ == "__main__":
