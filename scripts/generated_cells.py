@@ -61,7 +61,7 @@ CITE_TEMPLATE = """{marker}
 :class: tip
 
 {authors} ({year}). {title}. In *{book}*, version {version}.
-<{url}>
+[`{url}`]({url})
 
 The code this chapter runs is `emlib` {version}, in the same repository: cite it with the
 names of the functions you use. This chapter calls {objects}.
