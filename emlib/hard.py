@@ -15,27 +15,38 @@ import numpy as np
 from .expectation import log_joint
 from .latent import EMResult, frozen_result
 from .maximization import maximization_keeping_empty
+from ._validation import check_data, check_labels, check_params_match
 from .params import GMMParams
 
 
-def hard_assignments(X: np.ndarray, params: GMMParams, previous: np.ndarray | None = None) -> np.ndarray:
+def hard_assignments(X, params: GMMParams, previous=None) -> np.ndarray:
     """The hard E-step: z*_n = argmax_k log π_k + log N(x_n | μ_k, Σ_k) (book eq. :eq:`hard-em-e-step`).
+
+    Each point goes to the component with the largest joint density p(x_n, z_n = k | θ),
+    that is, the largest responsibility :func:`emlib.e_step` would give it. ``fit_gmm(...,
+    method="hard")`` alternates this step with :func:`emlib.m_step` on one-hot
+    responsibilities.
 
     Parameters
     ----------
-    X : ndarray of shape (N, D)
-        Validated data.
+    X : array_like of shape (N, D)
+        Data.
     params : GMMParams
-        Current parameters.
-    previous : ndarray of shape (N,), optional
-        The current assignments. A point keeps its label unless another component is
-        strictly more probable, so ties never make the assignments oscillate.
+        Current mixture parameters θ.
+    previous : array_like of shape (N,), int, optional
+        The current assignments, labels in 0..K−1. A point keeps its label unless another
+        component is strictly more probable, so ties never make the assignments oscillate.
+        Without it, a tie goes to the component with the smallest index.
 
     Returns
     -------
     ndarray of shape (N,), int
         The label of each point.
     """
+    X = check_data(X)
+    check_params_match(X, params)
+    if previous is not None:
+        previous = check_labels(previous, X.shape[0], params.n_components, name="previous")
     return _hard_e_step(X, params, previous)[0]
 
 

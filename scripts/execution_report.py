@@ -65,22 +65,23 @@ def _timestamp(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def toc_entries(node):
+    """Every ``file:`` / ``root:`` entry of a jb-book table of contents, recursively, in order."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("file", "root") and isinstance(value, str):
+                yield value
+            else:
+                yield from toc_entries(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from toc_entries(item)
+
+
 def toc_notebooks() -> list[pathlib.Path]:
     """The notebooks listed in ``_toc.yml``, in reading order."""
-
-    def entries(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str):
-                    yield value
-                else:
-                    yield from entries(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from entries(item)
-
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    paths = (ROOT / f"{entry}.ipynb" for entry in entries(toc))
+    paths = (ROOT / f"{entry}.ipynb" for entry in toc_entries(toc))
     return [path for path in paths if path.exists()]
 
 

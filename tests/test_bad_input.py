@@ -27,6 +27,7 @@ import pytest
 
 import emlib
 from emlib import gradient
+from emlib.hard import hard_assignments
 
 # ---------------------------------------------------------------------------------------------
 # Good arguments: two clusters of four points in 2-D (integer-valued, so that the integer-array
@@ -139,6 +140,9 @@ TARGETS: dict[str, Target] = {
         responsibilities="q",
     ),
     "complete_log_likelihood": target(lambda a: emlib.complete_log_likelihood(a["X"], a["z"], a["params"]), "X", "params", "z"),
+    "hard.hard_assignments": target(
+        lambda a: hard_assignments(a["X"], a["params"], previous=a["z"]), "X", "params", "z", z="previous"
+    ),
     "log_likelihood_gradient": _gradient_target("log_likelihood_gradient"),
     "projection_matrix": _gradient_target("projection_matrix"),
     "projected_gradient": _gradient_target("projected_gradient"),

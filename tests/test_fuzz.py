@@ -24,7 +24,7 @@ the test.
 
 Covered: GMMParams, component_log_densities, log_likelihood, e_step, m_step, fit_gmm (soft and
 hard, with and without SQUAREM, every covariance type, k-means++ or GMMParams start), elbo,
-posterior_kl, complete_log_likelihood; emlib.gradient's log_likelihood_gradient,
+posterior_kl, complete_log_likelihood, hard.hard_assignments; emlib.gradient's log_likelihood_gradient,
 projection_matrix, projected_gradient, em_map, em_map_jacobian, observed_information,
 complete_information, convergence_rate, flatten_params, flatten_gradient, unflatten_params (the
 finite-difference ones with D, K <= 2); fit_em with BinomialMixture and GaussianMixture, the
@@ -45,6 +45,7 @@ from hypothesis.extra import numpy as hnp
 
 import emlib
 from emlib import gradient
+from emlib.hard import hard_assignments
 
 # --------------------------------------------------------------------------
 # the two accepted outcomes
@@ -753,6 +754,24 @@ def test_complete_log_likelihood(case, data):
         # documented: -inf exactly when a label points at a component of zero weight
         on_zero_weight = bool(np.any(params.weights[np.asarray(z, dtype=np.intp)] == 0))
         assert result == -math.inf if on_zero_weight else math.isfinite(result), (result, on_zero_weight)
+
+
+@settings(max_examples=250)
+@given(case=gmm_case(), data=st.data())
+def test_hard_assignments(case, data):
+    base, X, raw = case
+    params = make_params(raw)
+    k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    previous = data.draw(st.one_of(st.none(), hard_labels(base.X.shape[0], k)), label="previous")
+    result = outcome(hard_assignments, X, params, previous=previous)
+    if result is not REJECTED:
+        n = base.X.shape[0]
+        assert isinstance(result, np.ndarray) and result.shape == (n,) and result.dtype.kind == "i", result
+        assert np.all((result >= 0) & (result < k)), result
+        # the hard E-step picks a most probable component: its responsibility is the row maximum
+        responsibilities = emlib.e_step(X, params)
+        chosen = responsibilities[np.arange(n), result]
+        assert np.all(chosen >= responsibilities.max(axis=1) * (1 - 1e-12)), "not a most probable component"
 
 
 # --------------------------------------------------------------------------

@@ -8,25 +8,16 @@ warning, an output that could never match on a fresh run (a memory address).
 import json
 import pathlib
 import re
+import sys
 
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from execution_report import toc_entries  # noqa: E402
+
 BOOK = ROOT / "book"
-
-
-def toc_entries(node):
-    """Every `file:` / `root:` entry of a jb-book table of contents, recursively."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("file", "root") and isinstance(value, str):
-                yield value
-            else:
-                yield from toc_entries(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from toc_entries(item)
 
 
 def toc_files():
