@@ -12,6 +12,8 @@ A page fails when it shows
   * a Python traceback or a warning ("Traceback (most recent call last)", "SomethingWarning:")
     anywhere but in the code of a cell input or an API signature, a notebook error output, or a
     docutils system message / unresolved reference left in the page.
+  * at a 1280 px wide window, a display equation wider than its box (it would scroll sideways),
+    or an equation, table or image that reaches past the right edge of the text column.
 It also saves screenshots of every chapter (pages under book/) in light and in dark mode, into
 DIR/light and DIR/dark (default: the folder next to the site, _build/screenshots).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -57,6 +60,39 @@ CHROMIUM_FLAGS = [
 DARK_FLAGS = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]
 WINDOW = "--window-size=1280,2400"
 TIMEOUT = 180  # seconds per Chromium run
+
+# Injected into a copy of each page before its DOM is dumped: once MathJax has typeset the page
+# and the web fonts are loaded, it measures the layout at the WINDOW size and writes what is too
+# wide into <body data-check-site-layout="[...]">. A table or a code cell may scroll sideways
+# inside its own box (the theme's choice); an equation or a table may not reach past the text column.
+LAYOUT_ATTRIBUTE = "data-check-site-layout"
+LAYOUT_SCRIPT = """<script>
+(async () => {
+  try { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; } } catch (e) {}
+  await document.fonts.ready;
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await document.fonts.ready;
+  const found = [];
+  const text = (el) => (el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 60);
+  const article = document.querySelector("article.bd-article") || document.querySelector("article");
+  const right = article ? article.getBoundingClientRect().right + 1 : Infinity;
+  for (const el of document.querySelectorAll('mjx-container[display="true"]')) {
+    const box = el.getBoundingClientRect();
+    if (el.scrollWidth > el.clientWidth + 1) {
+      found.push(`display equation ${el.scrollWidth} px wide in a ${el.clientWidth} px box: '${text(el)}'`);
+    } else if (box.right > right) {
+      found.push(`display equation reaches ${Math.round(box.right - right)} px past the text column: '${text(el)}'`);
+    }
+  }
+  for (const el of document.querySelectorAll("article table, article img")) {
+    const box = el.getBoundingClientRect();
+    if (box.right > right) {
+      found.push(`${el.tagName.toLowerCase()} reaches ${Math.round(box.right - right)} px past the text column: '${text(el) || el.getAttribute("src")}'`);
+    }
+  }
+  document.body.setAttribute("%s", JSON.stringify(found));
+})();
+</script>""" % LAYOUT_ATTRIBUTE
 
 SKIP_TEXT_TAGS = {"script", "style", "code", "pre", "noscript", "template", "textarea", "svg"}
 MATH_DELIMS = ("$$", "\\[", "\\(", "\\begin{")
@@ -285,6 +321,34 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path,
     return cap(problems)
 
 
+def layout_problems(soup: BeautifulSoup) -> list[str]:
+    """What the injected LAYOUT_SCRIPT found too wide, as "too wide at 1280 px: ..." messages."""
+    body = soup.body
+    if body is None or not body.has_attr(LAYOUT_ATTRIBUTE):
+        return ["layout not measured: the measuring script did not finish"]
+    found = json.loads(body[LAYOUT_ATTRIBUTE])
+    width = WINDOW.split("=")[1].split(",")[0]
+    return [f"too wide at {width} px: {item}" for item in found]
+
+
+def dump_with_layout(chromium: str, page: Path) -> tuple[int, str, str]:
+    """Chromium's DOM of `page` after its scripts ran, measured by LAYOUT_SCRIPT at WINDOW size.
+
+    The script is injected into a hidden copy of the page next to it (so that every relative
+    URL resolves as in the page), which is removed afterwards.
+    """
+    html = page.read_text(errors="replace")
+    index = html.lower().rfind("</body>")
+    if index < 0:
+        return run_chromium(chromium, [WINDOW, "--dump-dom", page.as_uri()])
+    copy = page.with_name(f".check-site-{page.name}")
+    copy.write_text(html[:index] + LAYOUT_SCRIPT + html[index:])
+    try:
+        return run_chromium(chromium, [WINDOW, "--dump-dom", copy.as_uri()])
+    finally:
+        copy.unlink(missing_ok=True)
+
+
 def cap(problems: list[str], keep: int = 5) -> list[str]:
     """At most `keep` messages of each kind (the text before the first ':' or '->')."""
     kept, counts = [], {}
@@ -366,7 +430,7 @@ def main() -> int:
     start = time.monotonic()
 
     def dump(page: Path):
-        return run_chromium(chromium, ["--dump-dom", page.as_uri()])
+        return dump_with_layout(chromium, page)
 
     def shot_name(page: Path) -> str:
         return "_".join(page.relative_to(root / "book").with_suffix("").parts) + ".png"
@@ -395,6 +459,7 @@ def main() -> int:
         rendered_ids = {p: page_ids(s) for p, s in soups.items()}
         for page, soup in soups.items():
             problems[page] += check_dom(page, soup, root, rendered_ids)
+            problems[page] += cap(layout_problems(soup))
         for page, future in shot_jobs:
             problems[page] += future.result()
 

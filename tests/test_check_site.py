@@ -7,6 +7,8 @@ fault each, and check that the script fails (exit 2) when Chromium is missing.
 
 from __future__ import annotations
 
+import html
+import json
 import pathlib
 import subprocess
 import sys
@@ -90,3 +92,30 @@ def test_without_a_built_site_the_check_fails(tmp_path):
     result = run_script(tmp_path / "not-built", {"CHROMIUM": str(fake_chromium)})
     assert result.returncode == 2
     assert "not a folder" in result.stderr
+
+
+def test_layout_findings_become_problems():
+    found = html.escape(json.dumps(["display equation 750 px wide in a 676 px box: 'x'"]))
+    soup = BeautifulSoup(f'<html><body {check_site.LAYOUT_ATTRIBUTE}="{found}"></body></html>', "html.parser")
+    assert check_site.layout_problems(soup) == ["too wide at 1280 px: display equation 750 px wide in a 676 px box: 'x'"]
+    clean = BeautifulSoup(f"<html><body {check_site.LAYOUT_ATTRIBUTE}='[]'></body></html>", "html.parser")
+    assert check_site.layout_problems(clean) == []
+
+
+def test_a_page_whose_layout_was_not_measured_fails():
+    soup = BeautifulSoup("<html><body><p>x</p></body></html>", "html.parser")
+    assert check_site.layout_problems(soup) == ["layout not measured: the measuring script did not finish"]
+
+
+def test_the_measuring_script_is_injected_into_a_copy_that_is_removed(tmp_path):
+    """A stand-in for Chromium prints the file it was asked to dump; the copy carries the script."""
+    fake_chromium = tmp_path / "chromium"
+    fake_chromium.write_text('#!/bin/sh\nfor last; do :; done\ncat "${last#file://}"\n')
+    fake_chromium.chmod(0o755)
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>text</p></body></html>")
+    status, out, _ = check_site.dump_with_layout(str(fake_chromium), page)
+    assert status == 0
+    assert check_site.LAYOUT_SCRIPT in out and out.endswith("</body></html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chromium", "page.html"]
+    assert page.read_text() == "<html><body><p>text</p></body></html>"
