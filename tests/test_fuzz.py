@@ -720,12 +720,18 @@ def test_fit_gmm(case, data):
 # --------------------------------------------------------------------------
 # the bound: elbo, posterior_kl, complete_log_likelihood
 # --------------------------------------------------------------------------
-@settings(max_examples=400)
-@given(case=gmm_case(), data=st.data())
-def test_elbo_and_posterior_kl(case, data):
+def with_components(case, data):
+    """(base, X, params, K) of a gmm_case; K is drawn when params is not a GMMParams (fuzzed type)."""
     base, X, raw = case
     params = make_params(raw)
     k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    return base, X, params, k
+
+
+@settings(max_examples=400)
+@given(case=gmm_case(), data=st.data())
+def test_elbo_and_posterior_kl(case, data):
+    base, X, params, k = with_components(case, data)
     q = data.draw(simplex_rows(base.X.shape[0], k), label="q")
     for function in (emlib.elbo, emlib.posterior_kl):
         result = outcome(function, X, params, q)
@@ -744,9 +750,7 @@ def test_elbo_and_posterior_kl(case, data):
 @settings(max_examples=250)
 @given(case=gmm_case(), data=st.data())
 def test_complete_log_likelihood(case, data):
-    base, X, raw = case
-    params = make_params(raw)
-    k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    base, X, params, k = with_components(case, data)
     z = data.draw(hard_labels(base.X.shape[0], k), label="z")
     result = outcome(emlib.complete_log_likelihood, X, z, params)
     if result is not REJECTED:
@@ -759,9 +763,7 @@ def test_complete_log_likelihood(case, data):
 @settings(max_examples=250)
 @given(case=gmm_case(), data=st.data())
 def test_hard_assignments(case, data):
-    base, X, raw = case
-    params = make_params(raw)
-    k = params.n_components if isinstance(params, emlib.GMMParams) else data.draw(st.integers(1, 5))
+    base, X, params, k = with_components(case, data)
     previous = data.draw(st.one_of(st.none(), hard_labels(base.X.shape[0], k)), label="previous")
     result = outcome(hard_assignments, X, params, previous=previous)
     if result is not REJECTED:
