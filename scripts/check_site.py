@@ -340,7 +340,7 @@ def dump_with_layout(chromium: str, page: Path) -> tuple[int, str, str]:
     html = page.read_text(errors="replace")
     index = html.lower().rfind("</body>")
     if index < 0:
-        return run_chromium(chromium, [WINDOW, "--dump-dom", page.as_uri()])
+        index = len(html)
     copy = page.with_name(f".check-site-{page.name}")
     copy.write_text(html[:index] + LAYOUT_SCRIPT + html[index:])
     try:

@@ -38,9 +38,7 @@ def main(argv: list[str]) -> int:
     os.environ["PYTHONHASHSEED"] = "0"
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"  # as in `make test`: see the Makefile
-    paths = [pathlib.Path(a).resolve() for a in argv] or sorted(
-        p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-    )
+    paths = [pathlib.Path(a).resolve() for a in argv] or generated_cells.book_notebooks()
     for path in paths:
         print(f"executing {path.relative_to(ROOT)}", flush=True)
         generated_cells.write_cells(path)
