@@ -9,7 +9,7 @@ from . import datasets
 from .binomial import BinomialMixture, BinomialMixtureParams
 from .bound import complete_log_likelihood, elbo, posterior_kl
 from .expectation import component_log_densities, e_step, log_likelihood
-from .fit import GaussianMixture, GMMFit, fit_gmm
+from .fit import DegenerateFitWarning, GaussianMixture, GMMFit, fit_gmm
 from .latent import ConvergenceWarning, EMResult, LatentVariableModel, fit_em
 from .maximization import m_step
 from .params import GMMParams, SingularCovarianceError
@@ -20,6 +20,7 @@ __all__ = [
     "BinomialMixture",
     "BinomialMixtureParams",
     "ConvergenceWarning",
+    "DegenerateFitWarning",
     "EMResult",
     "GMMFit",
     "GMMParams",

@@ -12,7 +12,9 @@ import numbers
 import numpy as np
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
-#: How far mixture weights may sum from one before they are rejected (they are then renormalised).
+#: How far mixture weights may sum from one before they are rejected (they are then renormalised):
+#: 1e-8, or, for weights given in a lower precision (float32, float16), the rounding of a sum of K
+#: such numbers, so that weights normalised in float32 are accepted.
 WEIGHT_SUM_TOLERANCE = 1e-8
 
 
@@ -23,6 +25,7 @@ def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarra
     object and string data are rejected with a ``TypeError``. With ``copy=True`` the result
     never shares memory with ``value``.
     """
+    _reject_masked_or_sparse(value, name)
     try:
         array = np.asarray(value)
     except ValueError as error:  # ragged nested lists
@@ -37,6 +40,29 @@ def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarra
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
+
+
+def _reject_masked_or_sparse(value, name: str) -> None:
+    """A masked array with masked entries, or a scipy sparse matrix, is refused with a clear error.
+
+    ``np.asarray`` would silently drop a mask (a masked −999 would be fitted as data) and turn a
+    sparse matrix into a 0-d object array.
+    """
+    if np.ma.isMaskedArray(value) and np.any(np.ma.getmaskarray(value)):
+        raise ValueError(
+            f"{name} is a masked array with masked entries; emlib does not ignore masks: remove"
+            f" the masked rows (e.g. {name}[~{name}.mask.any(axis=1)]) or fill them"
+        )
+    if type(value).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name} is a scipy sparse matrix; emlib needs a dense array: pass {name}.toarray()")
+
+
+def input_precision(value) -> float:
+    """The machine epsilon of ``value``'s floating dtype (float64's for integers and lists)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        return float(np.finfo(dtype).eps)
+    return float(np.finfo(np.float64).eps)
 
 
 def check_data(X, name: str = "X") -> np.ndarray:
@@ -77,8 +103,12 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
         )
     if np.any(weights < 0):
         raise ValueError("sample_weight must be non-negative")
-    if not weights.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not total > 0:
         raise ValueError("sample_weight must have a positive sum (all weights are zero)")
+    if not np.isfinite(total):
+        raise ValueError("sample_weight sums beyond the range of float64; rescale sample_weight")
     return weights
 
 
@@ -148,14 +178,19 @@ def check_labels(labels, n_samples: int, n_components: int, name: str = "z") -> 
     return array.astype(np.intp)
 
 
-def check_mixture_weights(weights: np.ndarray) -> np.ndarray:
-    """Mixing proportions: non-negative and summing to one (to 1e-8), returned renormalised."""
+def check_mixture_weights(weights: np.ndarray, precision: float = float(np.finfo(np.float64).eps)) -> np.ndarray:
+    """Mixing proportions: non-negative and summing to one, returned renormalised.
+
+    The sum may miss one by 1e-8, or by 4 K ε for weights given with machine epsilon
+    ``precision`` (float32 weights normalised in float32 sum to one only to about K·6e-8).
+    """
     if weights.shape[0] < 1:
         raise ValueError("weights must have at least one entry (one per component)")
     if np.any(weights < 0):
         raise ValueError("weights must be non-negative")
     total = weights.sum()
-    if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+    tolerance = max(WEIGHT_SUM_TOLERANCE, 4.0 * weights.shape[0] * precision)
+    if abs(total - 1.0) > tolerance:
         raise ValueError(f"weights must sum to 1; they sum to {total:.12g}")
     return weights / total
 

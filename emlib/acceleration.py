@@ -21,6 +21,8 @@ from .latent import frozen_result, has_converged
 from .maximization import maximization_keeping_empty
 from .params import GMMParams
 
+__all__: list[str] = []
+
 
 def _pack(params: GMMParams) -> np.ndarray:
     return np.concatenate([params.weights, params.means.ravel(), params.covariances.ravel()])
@@ -39,30 +41,33 @@ def _unpack(theta: np.ndarray, n_components: int, n_features: int) -> GMMParams 
         return None
 
 
-def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, tol):
+def run_squarem(X, sample_weight, params, covariance_type, regulariser, max_iter, tol):
     """SQUAREM on validated inputs; returns (EMResult, number of EM-map evaluations).
 
-    ``log_likelihoods`` has one entry per accepted iterate (entry 0: the start). The stopping
-    rule is the one of book eq. :eq:`soft-em-stopping`, applied between accepted iterates.
+    ``log_likelihoods`` has one entry per accepted iterate (entry 0: the start). The safeguard
+    and the stopping rule of book eq. :eq:`soft-em-stopping` compare the objective,
+    ℓ + log p(θ) (the log-likelihood itself unless the regulariser is a prior), between
+    accepted iterates.
     """
     total_weight = sample_weight.sum()
     shape = (params.n_components, params.n_features)
 
     def e_step(point):
         log_marginals, responsibilities = posterior(X, point)
-        return float(sample_weight @ log_marginals), responsibilities
+        log_likelihood = float(sample_weight @ log_marginals)
+        return log_likelihood + regulariser.log_prior(point, covariance_type), responsibilities, log_likelihood
 
     def m_step(responsibilities, previous):
-        return maximization_keeping_empty(X, responsibilities, sample_weight, previous, covariance_type, reg_covar)
+        return maximization_keeping_empty(X, responsibilities, sample_weight, previous, covariance_type, regulariser)
 
-    log_likelihood, responsibilities = e_step(params)
-    history = [log_likelihood]
+    objective, responsibilities, log_likelihood = e_step(params)
+    history, objectives = [log_likelihood], [objective]
     evaluations = 0
     converged = False
     n_iter = 0
     while n_iter < max_iter:
         first = m_step(responsibilities, params)
-        _, first_responsibilities = e_step(first)
+        first_responsibilities = e_step(first)[1]
         second = m_step(first_responsibilities, first)
         accepted = (second, *e_step(second))
         evaluations += 2
@@ -78,16 +83,17 @@ def run_squarem(X, sample_weight, params, covariance_type, reg_covar, max_iter, 
                 try:
                     stabilised = m_step(e_step(candidate)[1], candidate)
                     evaluations += 1
-                    stabilised_log_likelihood, stabilised_responsibilities = e_step(stabilised)
-                    if stabilised_log_likelihood >= accepted[1]:
-                        accepted = (stabilised, stabilised_log_likelihood, stabilised_responsibilities)
+                    stabilised_scores = e_step(stabilised)
+                    if stabilised_scores[0] >= accepted[1]:
+                        accepted = (stabilised, *stabilised_scores)
                 except ValueError:  # the extrapolated point led to a singular M-step: keep θ_2
                     pass
 
-        params, log_likelihood, responsibilities = accepted
+        params, objective, responsibilities, log_likelihood = accepted
         history.append(log_likelihood)
+        objectives.append(objective)
         n_iter += 1
-        if has_converged(history, tol, total_weight):
+        if has_converged(objectives, tol, total_weight, regulariser.monotone):
             converged = True
             break
-    return frozen_result(params, history, n_iter, converged, responsibilities), evaluations
+    return frozen_result(params, history, n_iter, converged, responsibilities, objectives), evaluations

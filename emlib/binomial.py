@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom
 
-from ._validation import as_float_array, check_count, check_mixture_weights, check_random_state
+from ._validation import as_float_array, check_count, check_mixture_weights, check_random_state, input_precision
 from .latent import LatentVariableModel
 
 
@@ -31,7 +31,8 @@ class BinomialMixtureParams:
     probabilities: np.ndarray
 
     def __post_init__(self):
-        weights = check_mixture_weights(as_float_array(self.weights, "weights", ndim=1, copy=True))
+        precision = input_precision(self.weights)
+        weights = check_mixture_weights(as_float_array(self.weights, "weights", ndim=1, copy=True), precision)
         probabilities = as_float_array(self.probabilities, "probabilities", ndim=1, copy=True)
         if probabilities.shape != weights.shape:
             raise ValueError(
@@ -42,6 +43,10 @@ class BinomialMixtureParams:
         for name, value in (("weights", weights), ("probabilities", probabilities)):
             value.flags.writeable = False
             object.__setattr__(self, name, value)
+
+    def __reduce__(self):
+        """Copies and pickles are rebuilt by the constructor: validated, with read-only arrays."""
+        return (type(self), (np.array(self.weights), np.array(self.probabilities)))
 
     @property
     def n_components(self) -> int:

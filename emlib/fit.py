@@ -6,8 +6,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.vq import ClusterError, kmeans2, vq
+from scipy.linalg import solve_triangular
 
+from ._kmeans import kmeans_plus_plus, lloyd
+from ._regularisation import Regulariser, weighted_moments
+from ._units import Units
 from ._validation import (
     check_count,
     check_covariance_type,
@@ -17,17 +20,27 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from .expectation import gaussian_log_densities, log_weights, posterior
 from .acceleration import run_squarem
+from .expectation import gaussian_log_densities, log_weights, posterior
 from .hard import run_hard_em
 from .latent import ConvergenceWarning, LatentVariableModel, run_em, warn_not_converged
 from .maximization import maximization, maximization_keeping_empty
 from .params import GMMParams
 
-#: The relative default regularisation: reg_covar = RELATIVE_REG_COVAR × mean feature variance.
-RELATIVE_REG_COVAR = 1e-6
+__all__ = ["DegenerateFitWarning", "GMMFit", "GaussianMixture", "fit_gmm"]
+
 #: How many k-means++ seedings are tried before concluding the data cannot fill K clusters.
 KMEANS_ATTEMPTS = 10
+#: Lloyd iterations after k-means++ seeding.
+LLOYD_ITERATIONS = 10
+
+
+class DegenerateFitWarning(UserWarning):
+    """The returned fit has a degenerate component (see ``GMMFit.degenerate``)."""
+
+
+def _check_reg_covar(reg_covar):
+    return None if reg_covar is None else check_nonnegative_real(reg_covar, "reg_covar")
 
 
 class GaussianMixture(LatentVariableModel):
@@ -40,13 +53,41 @@ class GaussianMixture(LatentVariableModel):
     ----------
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
         Covariance structure imposed by the M-step.
-    reg_covar : float, default 0.0
-        Absolute amount added to the covariance diagonals in the M-step.
+    reg_covar : float or None, default 0.0
+        Absolute amount added to the covariance diagonals in the M-step, or ``None`` for the
+        data-scaled prior of :func:`fit_gmm` (book eq. :eq:`soft-em-data-prior`). Both
+        attributes are validated whenever they are set.
     """
 
-    def __init__(self, covariance_type: str = "full", reg_covar: float = 0.0):
-        self.covariance_type = check_covariance_type(covariance_type)
-        self.reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
+    def __init__(self, covariance_type: str = "full", reg_covar: float | None = 0.0):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    @property
+    def covariance_type(self) -> str:
+        return self._covariance_type
+
+    @covariance_type.setter
+    def covariance_type(self, value) -> None:
+        self._covariance_type = check_covariance_type(value)
+        self._cache = None
+
+    @property
+    def reg_covar(self) -> float | None:
+        return self._reg_covar
+
+    @reg_covar.setter
+    def reg_covar(self, value) -> None:
+        self._reg_covar = _check_reg_covar(value)
+        self._cache = None
+
+    def regulariser(self, X: np.ndarray, sample_weight: np.ndarray) -> Regulariser:
+        """The regulariser for these (validated) data, computed once per data set and kept."""
+        cache = self._cache
+        if cache is None or cache[0] is not X or cache[1] is not sample_weight:
+            regulariser = Regulariser.for_data(X, sample_weight, self.covariance_type, self.reg_covar)
+            self._cache = cache = (X, sample_weight, regulariser)
+        return cache[2]
 
     def check_data(self, X) -> np.ndarray:
         return check_data(X)
@@ -65,12 +106,20 @@ class GaussianMixture(LatentVariableModel):
         return posterior(X, params)
 
     def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray, previous=None) -> GMMParams:
+        regulariser = self.regulariser(X, sample_weight)
         if previous is None:
-            return maximization(X, posterior, sample_weight, self.covariance_type, self.reg_covar)
-        return maximization_keeping_empty(X, posterior, sample_weight, previous, self.covariance_type, self.reg_covar)
+            return maximization(X, posterior, sample_weight, self.covariance_type, regulariser)
+        return maximization_keeping_empty(X, posterior, sample_weight, previous, self.covariance_type, regulariser)
+
+    def log_parameter_prior(self, X: np.ndarray, sample_weight: np.ndarray, params: GMMParams) -> float:
+        return self.regulariser(X, sample_weight).log_prior(params, self.covariance_type)
+
+    def objective_is_monotone(self) -> bool:
+        return not self.reg_covar  # None (a prior) or 0 (maximum likelihood)
 
     def __repr__(self) -> str:
-        return f"GaussianMixture(covariance_type={self.covariance_type!r}, reg_covar={self.reg_covar:g})"
+        reg = "None" if self.reg_covar is None else f"{self.reg_covar:g}"
+        return f"GaussianMixture(covariance_type={self.covariance_type!r}, reg_covar={reg})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,15 +135,24 @@ class GMMFit:
         parameters, entry t after the t-th EM iteration. Non-decreasing for EM without
         regularisation (up to rounding). For ``method="hard"``, the classification
         log-likelihoods log p(X, z*_t | θ_t) instead.
+    objectives : ndarray of shape (n_iter + 1,)
+        What EM increases and the stopping rule watches: the log-posterior
+        ℓ(θ_t) − ½ Σ_k tr(Ψ Σ_k⁻¹) with the default prior (book eq. :eq:`soft-em-map-objective`),
+        else the log-likelihood itself (for ``method="hard"``, the classification version).
     n_iter : int
         Number of EM iterations (M-steps) performed.
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     responsibilities : ndarray of shape (N, K)
         Responsibilities γ(z_nk) under the fitted parameters (one-hot assignments for
-        ``method="hard"``).
+        ``method="hard"``), for every row of X, rows of weight zero included.
     reg_covar : float
-        The absolute regularisation that was added to the covariance diagonals.
+        The absolute amount added to every covariance diagonal (0 with the default prior).
+    covariance_prior : ndarray of shape (D, D) or None
+        Ψ of the default prior, Σ_k = (S_k + Ψ) / N_k (book eq. :eq:`soft-em-map-sigma`), in the
+        units of X and of ``sample_weight``; None when ``reg_covar`` was given.
+        ``emlib.m_step(X, r, reg_covar=fit.reg_covar, covariance_prior=fit.covariance_prior)``
+        repeats the fit's M-step.
     covariance_type : str
         The covariance structure that was fitted.
     method : str
@@ -102,25 +160,49 @@ class GMMFit:
     n_evaluations : int
         Number of EM-map evaluations (one E-step and one M-step each) in the kept run: equal
         to ``n_iter`` for plain EM; two or three per iteration with ``accelerate="squarem"``.
+    degenerate : ndarray of shape (K,), bool
+        Which components are degenerate: weight 0, or a covariance that in some direction owes
+        at least half its variance to the regulariser (a collapse onto a point or a subspace,
+        relative to the data's own spread). Restarts prefer a fit with no degenerate component.
     """
 
     params: GMMParams
     log_likelihoods: np.ndarray
+    objectives: np.ndarray
     n_iter: int
     converged: bool
     responsibilities: np.ndarray
     reg_covar: float
+    covariance_prior: np.ndarray | None
     covariance_type: str
     method: str
     n_evaluations: int
+    degenerate: np.ndarray
+
+    def __post_init__(self):
+        for name in ("log_likelihoods", "objectives", "responsibilities", "covariance_prior", "degenerate"):
+            value = getattr(self, name)
+            if value is not None:
+                value = np.array(value)
+                value.flags.writeable = False
+                object.__setattr__(self, name, value)
+
+    def __reduce__(self):  # copies and pickles are rebuilt by the constructor, read-only again
+        return (_rebuild_fit, ({name: getattr(self, name) for name in self.__dataclass_fields__},))
 
     def __repr__(self) -> str:
+        flagged = np.flatnonzero(self.degenerate)
+        degenerate = f", degenerate components={flagged.tolist()}" if flagged.size else ""
         return (
             f"GMMFit(n_components={self.params.n_components}, method={self.method!r},"
             f" covariance_type={self.covariance_type!r},"
             f" n_iter={self.n_iter}, converged={self.converged},"
-            f" log_likelihood={self.log_likelihoods[-1]:.6f})"
+            f" log_likelihood={self.log_likelihoods[-1]:.6f}{degenerate})"
         )
+
+
+def _rebuild_fit(fields: dict) -> GMMFit:
+    return GMMFit(**fields)
 
 
 def fit_gmm(
@@ -140,8 +222,9 @@ def fit_gmm(
 ) -> GMMFit:
     """Fit a Gaussian mixture to X by soft EM (default) or hard (classification) EM.
 
-    Each soft-EM iteration is one :func:`emlib.m_step` on the current responsibilities
-    followed by one E-step (:func:`emlib.e_step`), which also yields the new log-likelihood.
+    Each soft-EM iteration is one M-step (:func:`emlib.m_step`) on the current
+    responsibilities followed by one E-step (:func:`emlib.e_step`), which also yields the new
+    log-likelihood.
 
     **Hard EM** (``method="hard"``, book eq. :eq:`hard-em-e-step` and :eq:`hard-em-m-step`):
     each point is assigned to its most probable component (a point keeps its label on a
@@ -153,31 +236,48 @@ def fit_gmm(
     regularisation makes an earlier assignment come back (a cycle), the loop stops there
     with ``converged=False``.
 
-    **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
-    soon as the log-likelihood per unit of weight rises by no more than ``tol`` in one
-    iteration, (ℓ_{t+1} − ℓ_t) / Σ_n w_n ≤ tol. A decrease, which only rounding or
-    regularisation can cause, also stops. The rule is invariant to rescaling the data.
-    With ``tol=0`` the loop runs until ``max_iter`` unless the log-likelihood stops rising.
+    **Regularisation.** ``reg_covar=None`` (default) is MAP-EM with a data-scaled conjugate
+    prior (book eq. :eq:`soft-em-data-prior`): p(Σ_k) ∝ exp(−½ tr(Ψ Σ_k⁻¹)) with
+    Ψ = 10⁻⁶ (Σ_n w_n) T, where T is the data's own scale (eq. :eq:`soft-em-data-scale`: the
+    weighted covariance of X for "full" and "tied", its diagonal for "diag", the mean variance
+    times I for "spherical"). The M-step becomes Σ_k = (S_k + Ψ) / N_k (eq.
+    :eq:`soft-em-map-sigma`): about 10⁻⁶ T / π_k is added to component k. EM then increases the
+    log-posterior (``GMMFit.objectives``), which is bounded, so no component can collapse
+    onto a point. Because T transforms like a covariance, the default fit is equivariant: the
+    fit of A x + b is the transformed fit of x, seeding included, for any invertible A
+    ("full", "tied"), diagonal A ("diag") or A = c·I ("spherical"), and its log-likelihoods
+    shift by exactly −(Σ_n w_n) log|det A|. A float is an absolute amount added to every
+    covariance diagonal, as in scikit-learn (eq. :eq:`soft-em-reg-covar`; not equivariant
+    under a change of units, and not the M-step of any prior, so the log-likelihood may fall);
+    ``0`` is pure maximum likelihood, which raises :class:`emlib.SingularCovarianceError`
+    naming the component that collapsed (singular relative to the data's spread in that
+    direction).
 
-    **Regularisation** (eq. :eq:`soft-em-reg-covar`): every covariance gets ``reg_covar``
-    added to its diagonal. ``reg_covar=None`` (default) uses 1e-6 times the mean (weighted)
-    feature variance of X, so fitting c·X gives exactly the c-scaled fit of X (for data whose
-    rows are all identical, 1e-6 times their mean squared value, or 1e-6 if that is zero); a float is an
-    absolute amount, as in scikit-learn; ``0`` is pure maximum likelihood, which fails with a
-    :class:`emlib.SingularCovarianceError` if a component collapses.
+    **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
+    soon as the objective per unit of weight rises by no more than ``tol`` in one
+    iteration, (ℓ_{t+1} − ℓ_t) / Σ_n w_n ≤ tol (ℓ the log-posterior under the default prior).
+    A fall, which only rounding can cause in EM and MAP-EM, also stops. With an absolute
+    ``reg_covar``, which can make the log-likelihood fall, the rule is |ℓ_{t+1} − ℓ_t| / Σ_n w_n ≤
+    tol. The rule is invariant to rescaling the data. With ``tol=0`` the loop runs until
+    ``max_iter`` unless the objective stops rising.
+
+    **Degenerate components** (``GMMFit.degenerate``): weight 0, or a covariance that in some
+    direction owes at least half its variance to the regulariser. Of the ``n_init`` runs the
+    best one with no degenerate component is kept; only if every run is degenerate is the
+    best degenerate one returned, with a :class:`emlib.DegenerateFitWarning`.
 
     Parameters
     ----------
     X : array_like of shape (N, D)
         Data.
     n_components : int
-        K >= 1, at most the number of rows of X.
+        K >= 1, at most the number of rows of X with positive weight.
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
         Covariance structure (see :func:`emlib.m_step`).
     init : GMMParams or "k-means++", default "k-means++"
-        Starting parameters, or the seeding method: k-means++ seeding and Lloyd iterations
-        (``scipy.cluster.vq.kmeans2``) on the rows with positive weight, then one M-step on
-        the resulting hard assignments.
+        Starting parameters, or the seeding method: weighted k-means++ seeding and ten Lloyd
+        iterations on the rows with positive weight, whitened by the data scale T (so the seed
+        does not depend on the units), then one M-step on the resulting hard assignments.
     max_iter : int, default 1000
         Maximum number of EM iterations (0 evaluates the initial parameters only).
     tol : float, default 1e-6
@@ -185,184 +285,208 @@ def fit_gmm(
     reg_covar : float or None, default None
         Covariance regularisation (see above).
     n_init : int, default 1
-        Number of k-means++ initialisations; the run with the highest final log-likelihood
-        is kept. Must be 1 when ``init`` is a GMMParams.
+        Number of k-means++ initialisations (see above for which run is kept). Must be 1 when
+        ``init`` is a GMMParams.
     random_state : None, int or numpy.random.Generator
-        Seed of the initialisation (the EM iterations themselves are deterministic).
+        Seed of the initialisation (the EM iterations themselves are deterministic). Checked
+        even when ``init`` is given.
     sample_weight : array_like of shape (N,), optional
-        Non-negative row weights (book eq. :eq:`soft-em-sample-weights`).
+        Non-negative row weights (book eq. :eq:`soft-em-sample-weights`). Rows of weight zero
+        take no part in the fit; their responsibilities are reported.
     method : {"soft", "hard"}, default "soft"
         Soft EM, or hard (classification) EM.
     accelerate : {None, "squarem"}, default None
         ``"squarem"``: SQUAREM extrapolation of soft EM (Varadhan and Roland 2008, step length
-        S3), safeguarded so that every accepted iterate is a valid mixture whose
-        log-likelihood is at least that of two plain EM steps (``emlib/acceleration.py``).
-        It reaches the same optimum as plain EM, in fewer EM-map
-        evaluations when EM is slow. ``log_likelihoods`` then has one entry per accepted
-        iterate.
+        S3), safeguarded so that every accepted iterate is a valid mixture whose objective is
+        at least that of two plain EM steps (``emlib/acceleration.py``). It reaches the same
+        optimum as plain EM, in fewer EM-map evaluations when EM is slow.
+        ``log_likelihoods`` then has one entry per accepted iterate.
 
     Returns
     -------
     GMMFit
-        Parameters, log-likelihood history, iteration count, convergence flag, final
-        responsibilities and the regularisation used.
+        Parameters, log-likelihood and objective histories, iteration count, convergence
+        flag, final responsibilities, the regularisation used and the degenerate components.
 
     Warns
     -----
     ConvergenceWarning
         If the best run did not meet the stopping rule within ``max_iter`` iterations.
+    DegenerateFitWarning
+        If every run ended with a degenerate component.
 
     Raises
     ------
     ValueError, TypeError
         On invalid input; :class:`emlib.SingularCovarianceError` (a ValueError) when a
-        covariance becomes singular during fitting.
+        covariance becomes singular during fitting (only possible with ``reg_covar=0`` or a
+        tiny absolute ``reg_covar``).
 
     Notes
     -----
     Degenerate data, and what happens (each case is a test in ``tests/test_degenerate.py``):
 
     - *Duplicate rows, more dimensions than rows, a component collapsing onto one point*: with
-      the default regularisation the fit is finite and valid (every covariance at least
-      ``reg_covar`` on its diagonal); with ``reg_covar=0`` a collapse raises
-      :class:`emlib.SingularCovarianceError` naming the component.
-    - *All rows identical*: one component fits the point, with the fallback regularisation
-      (1e-6 × the mean squared value); more components than distinct rows raise a ValueError
-      naming ``n_components``.
+      the default prior the fit is finite and valid, and the collapsed component is flagged in
+      ``degenerate``; with ``reg_covar=0`` a collapse raises :class:`emlib.SingularCovarianceError`.
+    - *Collinear or constant columns, all rows identical*: the data have no spread in some
+      direction, so T borrows a scale there (:func:`emlib._regularisation.data_scale`), and every
+      component is degenerate in that direction; more components than distinct rows raise a
+      ValueError naming ``n_components``.
     - *A component that loses all its points* (its responsibilities underflow to zero
       everywhere, or in hard EM it wins no point): it gets weight 0 and keeps its previous mean
       and covariance, and the fit continues with fewer effective components.
-    - *Points far from every component*: the responsibilities stay finite and sum to one (Bayes'
-      theorem is applied to log-densities shifted by their maximum); a point so far that its
-      squared Mahalanobis distance overflows float64 raises a ValueError naming the row.
-    - *Data scaled by c or shifted by b*: with the default regularisation, fitting c·X + b from
-      the transformed start gives the transformed fit and log-likelihoods shifted by
-      −N·D·log c, to rounding (tested for c from 1e-8 to 1e8, offsets up to 1e8, and data
-      scaled by 1e±150).
+    - *Points far from every component*: the responsibilities stay finite and sum to one; a
+      point so far that its squared Mahalanobis distance overflows float64 raises a ValueError
+      naming the row. Each component's moments are computed from data centred on it, so one far
+      row cannot spoil the digits of the others.
+    - *Data at any scale*: X and the weights are divided internally by powers of two near their
+      own scale (exact), so fitting c·X gives the c-scaled fit of X, bit for bit when c is a
+      power of two. Where the fitted variances themselves cannot be represented in float64
+      (X's spread beyond about 1e±150), a ValueError says so.
     """
     X = check_data(X)
     n_components = check_count(n_components, "n_components", minimum=1)
-    if n_components > X.shape[0]:
-        raise ValueError(f"n_components ({n_components}) must not exceed the number of rows of X ({X.shape[0]})")
     covariance_type = check_covariance_type(covariance_type)
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
     n_init = check_count(n_init, "n_init", minimum=1)
     weights = check_sample_weight(sample_weight, X.shape[0])
-    reg_covar = _resolve_reg_covar(reg_covar, X, weights)
+    reg_covar = _check_reg_covar(reg_covar)
+    rng = check_random_state(random_state, "random_state")
     if not isinstance(method, str) or method not in ("soft", "hard"):
         raise ValueError(f"method must be 'soft' or 'hard'; got {method!r}")
     if accelerate is not None and (not isinstance(accelerate, str) or accelerate != "squarem"):
         raise ValueError(f"accelerate must be None or 'squarem'; got {accelerate!r}")
     if accelerate is not None and method == "hard":
         raise ValueError("accelerate='squarem' extrapolates soft EM; it cannot be combined with method='hard'")
-
+    counted = weights > 0
+    if n_components > np.count_nonzero(counted):
+        raise ValueError(
+            f"n_components ({n_components}) must not exceed the number of rows of X with positive"
+            f" sample_weight ({np.count_nonzero(counted)})"
+        )
     if isinstance(init, GMMParams):
         check_params_match(X, init, name="init")
         if init.n_components != n_components:
             raise ValueError(f"init has {init.n_components} components but n_components is {n_components}")
         if n_init != 1:
             raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
-        starts = [init]
-    elif isinstance(init, str) and init == "k-means++":
-        rng = check_random_state(random_state, "random_state")
-        starts = (
-            _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng)
-            for _ in range(n_init)
-        )
-    else:
+    elif not (isinstance(init, str) and init == "k-means++"):
         raise ValueError(f"init must be an emlib.GMMParams or 'k-means++'; got {init!r}")
 
+    # Everything below works in internal units (emlib._units): exact powers of two near the scales of X and w.
+    units = Units.of(X[counted], weights[counted])
+    data, data_weights = units.data(X[counted]), units.weights(weights[counted])
+    internal_reg_covar = None if reg_covar is None else units.absolute_reg_covar(reg_covar)
+    model = GaussianMixture(covariance_type, internal_reg_covar)
+    regulariser = model.regulariser(data, data_weights)
+    if isinstance(init, GMMParams):
+        starts = [units.params_in(init)]
+    else:
+        starts = (_kmeans_plus_plus_start(data, data_weights, n_components, covariance_type, regulariser, rng) for _ in range(n_init))
+
+    total_weight = float(data_weights.sum())
     best = None
     for start in starts:
-        if method == "hard":
-            result = run_hard_em(X, weights, start, covariance_type, reg_covar, max_iter)
-            evaluations = result.n_iter
-        elif accelerate == "squarem":
-            result, evaluations = run_squarem(X, weights, start, covariance_type, reg_covar, max_iter, tol)
-        else:
-            result = run_em(GaussianMixture(covariance_type, reg_covar), X, weights, start, max_iter, tol)
-            evaluations = result.n_iter
-        if best is None or result.log_likelihoods[-1] > best.log_likelihoods[-1]:
-            best, best_evaluations = result, evaluations
-    if not best.converged and max_iter > 0:
-        if method == "soft":
-            warn_not_converged(tol, max_iter, stacklevel=3)
-        else:
-            reason = "returned to an earlier assignment (a cycle)" if best.n_iter < max_iter else f"did not settle within max_iter={max_iter} iterations"
-            warnings.warn(f"hard EM's assignments {reason}", ConvergenceWarning, stacklevel=2)
+        result, evaluations = _run(model, regulariser, method, accelerate, data, data_weights, start, max_iter, tol)
+        degenerate = regulariser.degenerate(result.params, total_weight, covariance_type)
+        score = (not np.any(degenerate), result.objectives[-1])
+        if best is None or score > best[0]:
+            best = (score, result, evaluations, degenerate)
+    _, result, evaluations, degenerate = best
+    _warn_about(result, degenerate, method, tol, max_iter)
+
+    params = units.params_out(result.params)
+    if np.all(counted):
+        responsibilities = result.posterior
+    else:  # rows of weight zero: their responsibilities under the fitted parameters
+        responsibilities = _responsibilities(units.data(X), result.params, method)
+    prior = None if regulariser.prior_scale is None else regulariser.prior_scale * units.weight * units.length**2
     return GMMFit(
-        best.params,
-        best.log_likelihoods,
-        best.n_iter,
-        best.converged,
-        best.posterior,
-        reg_covar,
-        covariance_type,
-        method,
-        best_evaluations,
+        params=params,
+        log_likelihoods=units.totals_out(result.log_likelihoods, total_weight, X.shape[1]),
+        objectives=units.totals_out(result.objectives, total_weight, X.shape[1]),
+        n_iter=result.n_iter,
+        converged=result.converged,
+        responsibilities=responsibilities,
+        reg_covar=0.0 if reg_covar is None else reg_covar,
+        covariance_prior=prior,
+        covariance_type=covariance_type,
+        method=method,
+        n_evaluations=evaluations,
+        degenerate=degenerate,
     )
 
 
-def _resolve_reg_covar(reg_covar, X: np.ndarray, weights: np.ndarray) -> float:
-    """The absolute regularisation: the given float, or the relative default (eq. soft-em-reg-covar).
+def _run(model, regulariser, method, accelerate, X, weights, start, max_iter, tol):
+    """One run from ``start``: (EMResult, number of EM-map evaluations)."""
+    if method == "hard":
+        result = run_hard_em(X, weights, start, model.covariance_type, regulariser, max_iter)
+        return result, result.n_iter
+    if accelerate == "squarem":
+        return run_squarem(X, weights, start, model.covariance_type, regulariser, max_iter, tol)
+    result = run_em(model, X, weights, start, max_iter, tol)
+    return result, result.n_iter
 
-    The default is 1e-6 × the mean (weighted) feature variance. Data with no spread at all (every
-    row identical) have no variance to be relative to; the default then falls back to 1e-6 × the
-    mean squared feature value (still scaling as c² when the data are scaled by c), and for data
-    that are all zero to 1e-6.
+
+def _responsibilities(X: np.ndarray, params: GMMParams, method: str) -> np.ndarray:
+    """Responsibilities of every row (one-hot for hard EM), e.g. for rows left out of the fit."""
+    _, responsibilities = posterior(X, params)
+    if method == "hard":
+        labels = np.argmax(responsibilities, axis=1)
+        responsibilities = np.zeros_like(responsibilities)
+        responsibilities[np.arange(X.shape[0]), labels] = 1.0
+    return responsibilities
+
+
+def _warn_about(result, degenerate: np.ndarray, method: str, tol: float, max_iter: int) -> None:
+    if not result.converged and max_iter > 0:
+        if method == "soft":
+            warn_not_converged(tol, max_iter, stacklevel=4)
+        else:
+            reason = (
+                "returned to an earlier assignment (a cycle)"
+                if result.n_iter < max_iter
+                else f"did not settle within max_iter={max_iter} iterations"
+            )
+            warnings.warn(f"hard EM's assignments {reason}", ConvergenceWarning, stacklevel=3)
+    if np.any(degenerate):
+        warnings.warn(
+            f"the fit has degenerate components {np.flatnonzero(degenerate).tolist()} (weight 0, or a"
+            " covariance that owes at least half its variance in some direction to the regulariser:"
+            " a collapse, or data with no spread in that direction); see GMMFit.degenerate. Try"
+            " n_init > 1, fewer components, or another initialisation.",
+            DegenerateFitWarning,
+            stacklevel=3,
+        )
+
+
+def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, regulariser, rng) -> GMMParams:
+    """Weighted k-means++ and Lloyd on X whitened by the data scale, then an M-step on the labels.
+
+    Whitening by T (book eq. :eq:`soft-em-data-scale`) makes the seed independent of the units:
+    the whitened rows of A x + b are an orthogonal map of those of x, which leaves every
+    distance, and so every choice k-means++ and Lloyd make, unchanged.
     """
-    if reg_covar is not None:
-        return check_nonnegative_real(reg_covar, "reg_covar")
-    total = weights.sum()
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = (weights @ X) / total
-        scales = (np.mean(weights @ (X - mean) ** 2 / total), np.mean(mean**2), 1.0)
-    if not np.all(np.isfinite(scales)):
-        raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
-    for scale in scales:
-        if scale > 0:
-            return RELATIVE_REG_COVAR * float(scale)
-
-
-def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, reg_covar, rng) -> GMMParams:
-    """k-means++ seeding + Lloyd (scipy's kmeans2), then an M-step on the hard assignments."""
-    support = X[weights > 0]
-    # k-means is unchanged by a common shift and scale; data near the limits of float64 are
-    # standardised first so that squared distances cannot overflow (ordinary data are left as they are).
-    with np.errstate(over="ignore"):
-        centre = support.mean(axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = float(np.max(np.abs(support - centre)))
-    if not np.isfinite(spread):
-        raise ValueError("X spreads beyond the range of float64 (values near 1e308); rescale X")
-    if not 1e-100 < spread < 1e100:
-        spread = spread if spread > 0 else 1.0
-        support, X_seeding = (support - centre) / spread, (X - centre) / spread
-    else:
-        X_seeding = X
-    n_distinct = np.unique(support, axis=0).shape[0]
+    n_distinct = np.unique(X, axis=0).shape[0]
     if n_distinct < n_components:
         raise ValueError(
             f"n_components={n_components} exceeds the number of distinct rows of X with positive"
             f" sample_weight ({n_distinct}, at float64 precision): k-means++ cannot seed that many clusters"
         )
+    mean, _ = weighted_moments(X, weights)
+    whitened = solve_triangular(np.linalg.cholesky(regulariser.scale), (X - mean).T, lower=True).T
     for _ in range(KMEANS_ATTEMPTS):
         try:
-            with np.errstate(divide="raise", invalid="raise", over="raise"):
-                centroids, _ = kmeans2(support, n_components, minit="++", seed=rng, missing="raise")
-        except ClusterError:
+            centres = kmeans_plus_plus(whitened, weights, n_components, rng)
+        except ValueError:  # rows distinct in X but not after whitening: try again
             continue
-        except FloatingPointError:  # squared distances between distinct rows underflowed to zero
-            raise ValueError(
-                f"k-means++ cannot seed n_components={n_components} clusters: rows of X differ by less"
-                " than float64 can resolve in a squared distance; rescale X or use fewer components"
-            ) from None
-        labels, _ = vq(X_seeding, centroids, check_finite=False)
+        labels = lloyd(whitened, weights, centres, max_iter=LLOYD_ITERATIONS)
         assignments = np.zeros((X.shape[0], n_components))
         assignments[np.arange(X.shape[0]), labels] = 1.0
         if np.all((weights @ assignments) > 0):
-            return maximization(X, assignments, weights, covariance_type, reg_covar)
+            return maximization(X, assignments, weights, covariance_type, regulariser)
     raise ValueError(
         f"k-means++ could not place n_components={n_components} non-empty clusters in"
         f" {KMEANS_ATTEMPTS} attempts: X (rows with positive sample_weight) has too few distinct"

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.linalg import cho_solve
 
 from ._validation import as_float_array, check_count, check_data, check_params_match, check_positive_real
+from ._regularisation import Regulariser
 from .expectation import posterior
 from .maximization import maximization
 from .params import GMMParams
@@ -86,10 +87,39 @@ def _finite_result(function):
     return guarded
 
 
-def _checked(X, params: GMMParams) -> np.ndarray:
-    """Validated X, and params that match it with every weight positive (the gradient involves 1/π_k)."""
+#: The largest dense matrix the diagnostics here will build (P_Σ has K·D⁴ entries, the information
+#: matrices P² with P ≈ K·D²/2): they are tools for small D, and a clear error beats a MemoryError.
+MAX_DENSE_BYTES = 256 * 2**20
+
+
+def _check_dense_size(n_entries: int, what: str, params: GMMParams) -> None:
+    needed = 8 * n_entries
+    if needed > MAX_DENSE_BYTES:
+        raise ValueError(
+            f"{what} for params with K={params.n_components}, D={params.n_features} would need {needed / 2**20:,.0f} MiB ({n_entries:,} float64 entries), more than"
+            f" the {MAX_DENSE_BYTES / 2**20:.0f} MiB these diagnostics allow (emlib.gradient.MAX_DENSE_BYTES);"
+            " they are meant for few features: reduce D or K"
+        )
+
+
+def _flat_size(params: GMMParams) -> int:
+    """P = (K − 1) + K·D + K·D(D + 1)/2, the length of the flat parametrisation."""
+    k, d = params.n_components, params.n_features
+    return (k - 1) + k * d + k * d * (d + 1) // 2
+
+
+def _checked(X, params: GMMParams, dense: str | None = None) -> np.ndarray:
+    """Validated X, and params that match it with every weight positive (the gradient involves 1/π_k).
+
+    ``dense`` names a result of shape (P, P) (or, for ``"projection"``, K blocks of D² × D²),
+    whose size is checked before anything is computed.
+    """
     X = check_data(X)
     check_params_match(X, params)
+    if dense == "projection":
+        _check_dense_size(params.n_components * params.n_features**4, "the projection matrix's covariance blocks", params)
+    elif dense is not None:  # the covariance blocks are built from D² × D² Kronecker products
+        _check_dense_size(max(_flat_size(params) ** 2, params.n_features**4), dense, params)
     if np.any(params.weights <= 0):
         raise ValueError(
             "params.weights must all be positive here: the gradient involves 1/π_k and the EM map is"
@@ -168,7 +198,7 @@ def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
         P_π = (diag π − π πᵀ)/N, P_μk = Σ_k/N_k, P_Σk = (2/N_k) Σ_k ⊗ Σ_k. All three are
         symmetric positive (semi-)definite, so P ∇ℓ is an ascent direction.
     """
-    X = _checked(X, params)
+    X = _checked(X, params, dense="projection")
     _, counts = _posterior_statistics(X, params)
     weights = (np.diag(params.weights) - np.outer(params.weights, params.weights)) / X.shape[0]
     means = params.covariances / counts[:, np.newaxis, np.newaxis]
@@ -215,7 +245,8 @@ def em_map(X, params: GMMParams) -> GMMParams:
     """
     X = _checked(X, params)
     _, responsibilities = posterior(X, params)
-    return maximization(X, responsibilities, np.ones(X.shape[0]), "full", 0.0)
+    weights = np.ones(X.shape[0])
+    return maximization(X, responsibilities, weights, "full", Regulariser.for_data(X, weights, "full", 0.0))
 
 
 def flatten_params(params: GMMParams) -> np.ndarray:
@@ -272,7 +303,7 @@ def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     ndarray of shape (P, P)
         P = (K − 1) + K·D + K·D(D + 1)/2.
     """
-    X = _checked(X, params)
+    X = _checked(X, params, dense="the Jacobian of the EM map")
     step = check_positive_real(step, "step")
     return _flat_derivative(lambda point: flatten_params(em_map(X, point)), params, step)
 
@@ -299,7 +330,7 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     -------
     ndarray of shape (P, P)
     """
-    X = _checked(X, params)
+    X = _checked(X, params, dense="the observed information matrix")
     step = check_positive_real(step, "step")
     hessian = _flat_derivative(lambda point: flatten_gradient(log_likelihood_gradient(X, point)), params, step)
     return -0.5 * (hessian + hessian.T)
@@ -324,7 +355,7 @@ def complete_information(X, params: GMMParams) -> np.ndarray:
     -------
     ndarray of shape (P, P)
     """
-    X = _checked(X, params)
+    X = _checked(X, params, dense="the complete-data information matrix")
     responsibilities, counts = _posterior_statistics(X, params)
     n_components, n_features = params.n_components, params.n_features
     rows, columns = np.tril_indices(n_features)

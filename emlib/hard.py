@@ -12,11 +12,14 @@ import hashlib
 
 import numpy as np
 
+from ._regularisation import Regulariser
+from ._validation import check_data, check_labels, check_params_match
 from .expectation import log_joint
 from .latent import EMResult, frozen_result
 from .maximization import maximization_keeping_empty
-from ._validation import check_data, check_labels, check_params_match
 from .params import GMMParams
+
+__all__ = ["hard_assignments"]
 
 
 def hard_assignments(X, params: GMMParams, previous=None) -> np.ndarray:
@@ -67,7 +70,7 @@ def hard_maximization(
     sample_weight: np.ndarray,
     previous: GMMParams,
     covariance_type: str,
-    reg_covar: float,
+    regulariser: Regulariser,
 ) -> GMMParams:
     """The M-step on one-hot assignments: per-cluster weighted MLE (book eq. :eq:`hard-em-m-step`).
 
@@ -79,7 +82,7 @@ def hard_maximization(
     """
     one_hot = np.zeros((X.shape[0], previous.n_components))
     one_hot[np.arange(X.shape[0]), labels] = 1.0
-    return maximization_keeping_empty(X, one_hot, sample_weight, previous, covariance_type, reg_covar)
+    return maximization_keeping_empty(X, one_hot, sample_weight, previous, covariance_type, regulariser)
 
 
 def run_hard_em(
@@ -87,7 +90,7 @@ def run_hard_em(
     sample_weight: np.ndarray,
     params: GMMParams,
     covariance_type: str,
-    reg_covar: float,
+    regulariser: Regulariser,
     max_iter: int,
 ) -> EMResult:
     """Hard EM on validated inputs, from ``params``; stops when the assignments stop changing.
@@ -101,13 +104,15 @@ def run_hard_em(
     counted = sample_weight > 0  # rows of weight zero cannot affect the fit, nor its stopping
     labels, joint_at_labels = _hard_e_step(X, params)
     history = [float(sample_weight @ joint_at_labels)]
+    objectives = [history[-1] + regulariser.log_prior(params, covariance_type)]
     seen = {_fingerprint(labels[counted])}
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        params = hard_maximization(X, labels, sample_weight, params, covariance_type, reg_covar)
+        params = hard_maximization(X, labels, sample_weight, params, covariance_type, regulariser)
         new_labels, joint_at_labels = _hard_e_step(X, params, previous=labels)
         history.append(float(sample_weight @ joint_at_labels))  # log p(X, z* | θ), eq. (hard-em-objective)
+        objectives.append(history[-1] + regulariser.log_prior(params, covariance_type))
         n_iter += 1
         unchanged = np.array_equal(new_labels[counted], labels[counted])
         labels = new_labels
@@ -120,7 +125,7 @@ def run_hard_em(
         seen.add(fingerprint)
     assignments = np.zeros((X.shape[0], params.n_components))
     assignments[np.arange(X.shape[0]), labels] = 1.0
-    return frozen_result(params, history, n_iter, converged, assignments)
+    return frozen_result(params, history, n_iter, converged, assignments, objectives)
 
 
 def _fingerprint(labels: np.ndarray) -> bytes:

@@ -152,9 +152,20 @@ class LatentVariableModel(ABC):
         component is an error.
         """
 
-    def expectation(self, X: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
-        """log p(x_n | θ), shape (N,), and the log-posterior log p(z_n = k | x_n, θ), shape (N, K)."""
-        return log_bayes(self.log_conditional(X, params), self.log_prior(params))
+    def log_parameter_prior(self, X: np.ndarray, sample_weight: np.ndarray, params) -> float:
+        """log p(θ) up to a constant, for MAP-EM; 0 for maximum likelihood (the default).
+
+        EM then increases the log-posterior ℓ(θ) + log p(θ) (book eq. :eq:`soft-em-map-objective`).
+        """
+        return 0.0
+
+    def objective_is_monotone(self) -> bool:
+        """Whether the M-step maximises ℓ + log p(θ) exactly, so that EM can never lower it.
+
+        A regularisation that is not the M-step of any prior (an absolute ``reg_covar``) returns
+        False: the loop then stops only when the objective stops changing, not when it falls.
+        """
+        return True
 
     def posterior(self, X: np.ndarray, params) -> tuple[np.ndarray, np.ndarray]:
         """log p(x_n | θ), shape (N,), and the posterior p(z_n = k | x_n, θ), shape (N, K): the E-step."""
@@ -190,6 +201,9 @@ class EMResult:
         Whether the stopping rule was met before ``max_iter``.
     posterior : ndarray of shape (N, K)
         p(z_n = k | x_n, θ) at the final parameters.
+    objectives : ndarray of shape (n_iter + 1,)
+        ℓ(θ_t) + log p(θ_t), what the stopping rule watches: equal to ``log_likelihoods``
+        for maximum likelihood, the log-posterior for MAP-EM.
     """
 
     params: Any
@@ -197,6 +211,24 @@ class EMResult:
     n_iter: int
     converged: bool
     posterior: np.ndarray
+    objectives: np.ndarray | None = None
+
+    def __post_init__(self):
+        for name in ("log_likelihoods", "posterior", "objectives"):
+            value = getattr(self, name)
+            if value is not None:
+                value = np.array(value, dtype=float)
+                value.flags.writeable = False
+                object.__setattr__(self, name, value)
+        if self.objectives is None:
+            object.__setattr__(self, "objectives", self.log_likelihoods)
+
+    def __reduce__(self):  # copies and pickles are rebuilt by the constructor, read-only again
+        return (_rebuild, (type(self), {name: getattr(self, name) for name in self.__dataclass_fields__}))
+
+
+def _rebuild(cls, fields: dict):
+    return cls(**fields)
 
 
 def fit_em(model: LatentVariableModel, X, init, *, max_iter: int = 1000, tol: float = 1e-6, sample_weight=None) -> EMResult:
@@ -246,19 +278,22 @@ def fit_em(model: LatentVariableModel, X, init, *, max_iter: int = 1000, tol: fl
 def run_em(model: LatentVariableModel, X, weights: np.ndarray, params, max_iter: int, tol: float) -> EMResult:
     """The EM loop on validated inputs; shared by :func:`fit_em` and :func:`emlib.fit_gmm`."""
     total_weight = weights.sum()
+    monotone = model.objective_is_monotone()
     log_marginals, posterior = model.posterior(X, params)
     history = [_total(weights, log_marginals)]
+    objectives = [history[-1] + model.log_parameter_prior(X, weights, params)]
     converged = False
     n_iter = 0
     while n_iter < max_iter:
         params = model.maximize(X, posterior, weights, previous=params)
         log_marginals, posterior = model.posterior(X, params)
         history.append(_total(weights, log_marginals))
+        objectives.append(history[-1] + model.log_parameter_prior(X, weights, params))
         n_iter += 1
-        if has_converged(history, tol, total_weight):
+        if has_converged(objectives, tol, total_weight, monotone):
             converged = True
             break
-    return frozen_result(params, history, n_iter, converged, posterior)
+    return frozen_result(params, history, n_iter, converged, posterior, objectives)
 
 
 def _total(weights: np.ndarray, log_marginals: np.ndarray) -> float:
@@ -270,17 +305,22 @@ def _total(weights: np.ndarray, log_marginals: np.ndarray) -> float:
     return total
 
 
-def has_converged(history: list[float], tol: float, total_weight: float) -> bool:
-    """The stopping rule of book eq. :eq:`soft-em-stopping`: the last rise per unit of weight is at most tol."""
-    return (history[-1] - history[-2]) / total_weight <= tol
+def has_converged(history: list[float], tol: float, total_weight: float, monotone: bool = True) -> bool:
+    """The stopping rule of book eq. :eq:`soft-em-stopping` on the objective's last change per unit of weight.
+
+    For EM and MAP-EM (``monotone``) the objective can fall only by rounding, so a rise of at
+    most ``tol``, or any fall, means a fixed point is reached. Without that guarantee (an
+    absolute ``reg_covar``) a fall is not convergence: the rule then asks |change| ≤ tol.
+    """
+    change = (history[-1] - history[-2]) / total_weight
+    return change <= tol if monotone else abs(change) <= tol
 
 
-def frozen_result(params, history: list[float], n_iter: int, converged: bool, posterior: np.ndarray) -> EMResult:
+def frozen_result(
+    params, history: list[float], n_iter: int, converged: bool, posterior: np.ndarray, objectives=None
+) -> EMResult:
     """An EMResult whose arrays are read-only, so a result cannot be changed after the fact."""
-    log_likelihoods = np.array(history)
-    for array in (posterior, log_likelihoods):
-        array.flags.writeable = False
-    return EMResult(params, log_likelihoods, n_iter, converged, posterior)
+    return EMResult(params, history, n_iter, converged, posterior, objectives)
 
 
 def warn_not_converged(tol: float, max_iter: int, stacklevel: int) -> None:

@@ -1,14 +1,18 @@
-"""The M-step of a Gaussian mixture: closed-form maximisers of Q(θ, θ_old).
+"""The M-step of a Gaussian mixture: closed-form maximisers of Q(θ, θ_old) (plus a log-prior).
 
-Covariances are accumulated from centred data, Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k, never
-as E[xxᵀ] − μμᵀ, whose cancellation loses every digit when the data sit far from the origin.
+Each component's mean and scatter are computed from the data centred on *that component*
+(a first mean, then the centred scatter with its two-pass correction), never as
+E[xxᵀ] − μμᵀ nor about a global centre: a row far from the others cannot spoil the digits of
+a component it hardly belongs to.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._regularisation import Regulariser, singular_covariance_error
 from ._validation import (
+    as_float_array,
     check_covariance_type,
     check_data,
     check_nonnegative_real,
@@ -16,12 +20,9 @@ from ._validation import (
     check_sample_weight,
 )
 from .expectation import chunk_size, chunks
-from .params import GMMParams, SingularCovarianceError, cholesky_factors
+from .params import GMMParams, SingularCovarianceError
 
-#: A covariance is numerically singular when a squared Cholesky pivot is below this many units of
-#: rounding (D·eps) of its largest variance: the rounding in its own entries is then as large as
-#: the spread in that direction, so it is a point or subspace collapse, not a real thin component.
-RELATIVE_PIVOT_UNITS = 100.0
+__all__ = ["m_step"]
 
 
 def m_step(
@@ -29,7 +30,8 @@ def m_step(
     responsibilities,
     *,
     covariance_type: str = "full",
-    reg_covar: float = 0.0,
+    reg_covar: float | None = 0.0,
+    covariance_prior=None,
     sample_weight=None,
 ) -> GMMParams:
     """The M-step: the parameters that maximise Q(θ, θ_old) for fixed responsibilities.
@@ -39,15 +41,16 @@ def m_step(
 
     - weights π_k = N_k / Σ_n w_n (eq. :eq:`soft-em-pi`),
     - means μ_k = Σ_n r_nk x_n / N_k (eq. :eq:`soft-em-mu`),
-    - covariances, by ``covariance_type``:
+    - covariances, by ``covariance_type``, from the scatter S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ:
 
-      - ``"full"``: Σ_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k (eq. :eq:`soft-em-sigma`);
+      - ``"full"``: Σ_k = S_k / N_k (eq. :eq:`soft-em-sigma`);
       - ``"diag"``: the diagonal of the full update (eq. :eq:`soft-em-sigma-diag`);
       - ``"spherical"``: σ_k² I with σ_k² the mean of the diagonal (eq. :eq:`soft-em-sigma-spherical`);
-      - ``"tied"``: one Σ = Σ_k Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ / Σ_n w_n shared by all
-        components (eq. :eq:`soft-em-sigma-tied`);
+      - ``"tied"``: one Σ = Σ_k S_k / Σ_n w_n shared by all components (eq. :eq:`soft-em-sigma-tied`);
 
-      plus ``reg_covar`` on every diagonal (eq. :eq:`soft-em-reg-covar`).
+      plus the regularisation: ``reg_covar`` on every diagonal (eq. :eq:`soft-em-reg-covar`), or,
+      with a prior scale Ψ, Σ_k = (S_k + Ψ) / N_k (the MAP update, eq. :eq:`soft-em-map-sigma`,
+      applied likewise to the diagonal, spherical and tied forms).
 
     Parameters
     ----------
@@ -59,9 +62,15 @@ def m_step(
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
         Structure imposed on the covariances. The result always stores full (K, D, D)
         matrices.
-    reg_covar : float, default 0.0
-        Absolute amount added to every covariance diagonal. The default 0 is the pure
-        maximum-likelihood update; :func:`emlib.fit_gmm` defaults to a relative amount.
+    reg_covar : float or None, default 0.0
+        Absolute amount added to every covariance diagonal; the default 0 is the pure
+        maximum-likelihood update. ``None`` is :func:`emlib.fit_gmm`'s default: the
+        data-scaled prior Ψ = 10⁻⁶ (Σ_n w_n) T of eq. :eq:`soft-em-data-prior`, T computed from
+        this X and ``sample_weight``.
+    covariance_prior : array_like of shape (D, D), optional
+        An explicit prior scale Ψ (symmetric positive definite; for example
+        ``GMMFit.covariance_prior``), with ``reg_covar`` 0. For "diag" and "spherical"
+        covariances only its diagonal, respectively the mean of its diagonal, acts.
     sample_weight : array_like of shape (N,), optional
         Non-negative row weights (default: all ones).
 
@@ -74,15 +83,41 @@ def m_step(
     ------
     ValueError
         On invalid input, when a component receives no responsibility at all (N_k = 0), or
-        (:class:`emlib.SingularCovarianceError`) when a covariance is singular, e.g. a
-        component that has collapsed onto a single point with ``reg_covar=0``.
+        (:class:`emlib.SingularCovarianceError`) when a covariance is singular relative to the
+        data's spread, e.g. a component that has collapsed onto a single point with
+        ``reg_covar=0``.
     """
     X = check_data(X)
     responsibilities = check_responsibilities(responsibilities, X.shape[0])
     covariance_type = check_covariance_type(covariance_type)
-    reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
+    if reg_covar is not None:
+        reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
     weights = check_sample_weight(sample_weight, X.shape[0])
-    return maximization(X, responsibilities, weights, covariance_type, reg_covar)
+    regulariser = Regulariser.for_data(X, weights, covariance_type, reg_covar)
+    if covariance_prior is not None:
+        if reg_covar != 0.0:
+            raise ValueError("give either covariance_prior or reg_covar > 0 (or reg_covar=None), not both")
+        regulariser = Regulariser(regulariser.scale, 0.0, check_prior_scale(covariance_prior, X.shape[1], covariance_type))
+    return maximization(X, responsibilities, weights, covariance_type, regulariser)
+
+
+def check_prior_scale(covariance_prior, n_features: int, covariance_type: str) -> np.ndarray:
+    """Ψ as a symmetric positive definite (D, D) array, reduced to the structure of ``covariance_type``."""
+    prior = as_float_array(covariance_prior, "covariance_prior", ndim=2)
+    if prior.shape != (n_features, n_features):
+        raise ValueError(f"covariance_prior must have shape ({n_features}, {n_features}); got {prior.shape}")
+    if not np.allclose(prior, prior.T, rtol=1e-10, atol=0):
+        raise ValueError("covariance_prior must be symmetric")
+    prior = 0.5 * (prior + prior.T)
+    if covariance_type == "diag":
+        prior = np.diag(np.diag(prior))
+    elif covariance_type == "spherical":
+        prior = np.mean(np.diag(prior)) * np.eye(n_features)
+    try:
+        np.linalg.cholesky(prior)
+    except np.linalg.LinAlgError:
+        raise ValueError("covariance_prior must be positive definite") from None
+    return prior
 
 
 def maximization(
@@ -90,13 +125,13 @@ def maximization(
     responsibilities: np.ndarray,
     sample_weight: np.ndarray,
     covariance_type: str,
-    reg_covar: float,
+    regulariser: Regulariser,
 ) -> GMMParams:
     """:func:`m_step` on inputs that are already validated (used inside the EM loop).
 
-    Two passes over the rows, chunk by chunk (no (N, D) or (N, K) temporary): the first
-    accumulates Σ_n r_nk (x_n − c) for the means, the second the centred scatter
-    Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, with r_nk = w_n γ(z_nk) and c the weighted data mean.
+    Two passes over the rows, chunk by chunk (no (N, D) temporary): the first accumulates
+    Σ_n r_nk x_n for a first mean m_k, the second the scatter about m_k and Σ_n r_nk (x_n − m_k),
+    which corrects both the mean and the scatter (r_nk = w_n γ(z_nk)).
     """
     counts = sample_weight @ responsibilities  # N_k, book eq. (soft-em-nk)
     empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
@@ -112,39 +147,107 @@ def maximization(
         block = responsibilities[rows]
         return block if unit_weights else block * sample_weight[rows, np.newaxis]
 
-    # Means relative to the weighted data mean c, which keeps their full relative precision
-    # when the data sit far from the origin: μ_k = c + Σ_n r_nk (x_n − c) / N_k (eq. soft-em-mu).
-    # Diagonal structures also collect Σ_n r_nk (x_n − c)² in the same pass.
-    diagonal = covariance_type in ("diag", "spherical")
     with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
-        means, covariances = _moments(X, weighted_block, counts, total, covariance_type, diagonal, sample_weight)
+        if covariance_type in ("diag", "spherical"):
+            means, scatter = _diagonal_moments(X, weighted_block, counts)
+        else:
+            means, scatter = _centred_moments(X, weighted_block, counts, diagonal=False)
+        covariances = _COVARIANCE_UPDATES[covariance_type](scatter, counts, total)
     if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
         raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
-    covariances += reg_covar * np.eye(X.shape[1])  # eq. (soft-em-reg-covar)
-    _check_not_singular(covariances, covariance_type, reg_covar)
+    covariances += regulariser.floors(counts, total, covariance_type)  # eq. (soft-em-reg-covar), (soft-em-map-sigma)
+    regulariser.check_not_singular(means, covariances, covariance_type)
     return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
 
 
-def _moments(X, weighted_block, counts, total, covariance_type, diagonal, sample_weight):
-    """The new means and (unregularised) covariances, from one or two chunked passes over X."""
-    origin = (sample_weight @ X) / total
-    sums = np.zeros((len(counts), X.shape[1]))
-    squares = np.zeros_like(sums) if diagonal else None
-    for rows in chunks(*X.shape):
-        weighted, shifted = weighted_block(rows), X[rows] - origin
-        sums += weighted.T @ shifted
-        if diagonal:
-            squares += weighted.T @ (shifted * shifted)
-    means = origin + sums / counts[:, np.newaxis]
+def _centred_moments(X, weighted_block, counts, diagonal):
+    """Each component's mean μ_k and scatter about it, from data centred on the component.
 
+    Returns the means, shape (K, D), and S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, shape
+    (K, D, D), or only its diagonal, shape (K, D), when ``diagonal``. With a first mean m_k and
+    d_k = Σ_n r_nk (x_n − m_k) / N_k: μ_k = m_k + d_k and S_k = Σ_n r_nk (x_n − m_k)(x_n − m_k)ᵀ
+    − N_k d_k d_kᵀ (the corrected two-pass formula; d_k is tiny unless m_k lost digits).
+    """
+    n_components, n_features = len(counts), X.shape[1]
+    sums = np.zeros((n_components, n_features))
+    for rows in chunks(*X.shape):
+        sums += weighted_block(rows).T @ X[rows]
+    first_means = sums / counts[:, np.newaxis]
+
+    deviations = np.zeros((n_components, 1, n_features))
+    scatter = np.zeros((n_components, n_features) if diagonal else (n_components, n_features, n_features))
+    buffer = np.empty((n_components, chunk_size(n_features), n_features))
+    for rows in chunks(*X.shape):
+        block = X[rows]
+        scaled = np.subtract(block[np.newaxis], first_means[:, np.newaxis, :], out=buffer[:, : block.shape[0]])
+        roots = np.sqrt(weighted_block(rows)).T[:, np.newaxis, :]  # √r_nk, (K, 1, m)
+        scaled *= np.swapaxes(roots, 1, 2)  # √r_nk (x_n − m_k): its products are r_nk-weighted
+        deviations += np.matmul(roots, scaled)  # Σ_n r_nk (x_n − m_k)
+        if diagonal:
+            scatter += np.einsum("kmd,kmd->kd", scaled, scaled)
+        else:
+            scatter += np.matmul(np.swapaxes(scaled, 1, 2), scaled)
+    corrections = deviations[:, 0, :] / counts[:, np.newaxis]  # d_k
     if diagonal:
-        variances = _diagonal_variances(X, weighted_block, means, counts, sums, squares)
-        if covariance_type == "spherical":  # eq. (soft-em-sigma-spherical)
-            variances = np.repeat(variances.mean(axis=1, keepdims=True), X.shape[1], axis=1)
-        covariances = variances[:, :, np.newaxis] * np.eye(X.shape[1])  # eq. (soft-em-sigma-diag)
+        scatter -= counts[:, np.newaxis] * corrections**2
     else:
-        covariances = _COVARIANCE_UPDATES[covariance_type](X, weighted_block, means, counts, total)
-    return means, covariances
+        scatter -= counts[:, np.newaxis, np.newaxis] * (corrections[:, :, np.newaxis] * corrections[:, np.newaxis, :])
+    return first_means + corrections, scatter
+
+
+#: The shortcut of :func:`_diagonal_moments` is kept for a component only if, in every feature, its
+#: variance is at least this share of its mean square about the data's centre (at most four of the
+#: sixteen digits cancelled); other components are recomputed from data centred on them.
+CANCELLATION_LIMIT = 1e-4
+
+
+def _diagonal_moments(X, weighted_block, counts):
+    """Means and diagonal scatters, shapes (K, D): one pass of matrix products, exact where needed.
+
+    About the weighted data centre c, Σ_n r_nk (x_n − c) and Σ_n r_nk (x_n − c)² are two matrix
+    products for all components at once (no (K, N, D) work), and S_kd = Σ r (x − c)² − N_k (μ_k − c)².
+    That difference cancels when a component is narrow compared with its distance from c (a far
+    row, data far from the origin relative to a cluster's width): such components are recomputed
+    by :func:`_centred_moments`, so every component keeps the accuracy of the centred formula.
+    """
+    centre = sum(weighted_block(rows).sum(axis=1) @ X[rows] for rows in chunks(*X.shape)) / counts.sum()
+    sums = np.zeros((len(counts), X.shape[1]))
+    squares = np.zeros_like(sums)
+    for rows in chunks(*X.shape):
+        weighted, shifted = weighted_block(rows), X[rows] - centre
+        sums += weighted.T @ shifted
+        squares += weighted.T @ (shifted * shifted)
+    offsets = sums / counts[:, np.newaxis]
+    scatter = squares - counts[:, np.newaxis] * offsets**2
+    means = centre + offsets
+    cancelled = np.flatnonzero(np.any(~(scatter >= CANCELLATION_LIMIT * squares), axis=1))
+    if cancelled.size:
+        means[cancelled], scatter[cancelled] = _centred_moments(
+            X, lambda rows: weighted_block(rows)[:, cancelled], counts[cancelled], diagonal=True
+        )
+    return means, scatter
+
+
+def _full(scatter, counts, total):  # eq. (soft-em-sigma)
+    return scatter / counts[:, np.newaxis, np.newaxis]
+
+
+def _tied(scatter, counts, total):  # eq. (soft-em-sigma-tied)
+    shared = scatter.sum(axis=0) / total
+    return np.broadcast_to(shared, (len(counts),) + shared.shape).copy()
+
+
+def _diag(variances_times_counts, counts, total):  # eq. (soft-em-sigma-diag)
+    variances = variances_times_counts / counts[:, np.newaxis]
+    return variances[:, :, np.newaxis] * np.eye(variances.shape[1])
+
+
+def _spherical(variances_times_counts, counts, total):  # eq. (soft-em-sigma-spherical)
+    variances = np.mean(variances_times_counts, axis=1) / counts
+    return variances[:, np.newaxis, np.newaxis] * np.eye(variances_times_counts.shape[1])
+
+
+_COVARIANCE_UPDATES = {"full": _full, "tied": _tied, "diag": _diag, "spherical": _spherical}
 
 
 def maximization_keeping_empty(
@@ -153,7 +256,7 @@ def maximization_keeping_empty(
     sample_weight: np.ndarray,
     previous: GMMParams,
     covariance_type: str,
-    reg_covar: float,
+    regulariser: Regulariser,
 ) -> GMMParams:
     """:func:`maximization` inside an EM loop, where a component may have lost every point.
 
@@ -165,11 +268,11 @@ def maximization_keeping_empty(
     """
     occupied = np.flatnonzero(sample_weight @ responsibilities > np.finfo(np.float64).tiny)
     if occupied.size == previous.n_components:
-        return maximization(X, responsibilities, sample_weight, covariance_type, reg_covar)
+        return maximization(X, responsibilities, sample_weight, covariance_type, regulariser)
     try:
-        fitted = maximization(X, responsibilities[:, occupied], sample_weight, covariance_type, reg_covar)
+        fitted = maximization(X, responsibilities[:, occupied], sample_weight, covariance_type, regulariser)
     except SingularCovarianceError as error:  # report the component's index in the full mixture
-        raise singular_covariance_error(int(occupied[error.component]), covariance_type, reg_covar) from None
+        raise singular_covariance_error(int(occupied[error.component]), covariance_type, regulariser.additive) from None
     weights = np.zeros(previous.n_components)
     means, covariances = np.array(previous.means), np.array(previous.covariances)
     weights[occupied] = fitted.weights
@@ -178,96 +281,3 @@ def maximization_keeping_empty(
     if covariance_type == "tied":
         covariances[:] = fitted.covariances[0]
     return GMMParams(weights, means, covariances)
-
-
-class _CentredChunks:
-    """x_n − μ_k for each chunk of rows and every component, shape (K, m, D), in a reused buffer."""
-
-    def __init__(self, X: np.ndarray, means: np.ndarray):
-        self.X, self.means = X, means
-        self.buffer = np.empty((means.shape[0], chunk_size(X.shape[1]), X.shape[1]))
-
-    def __iter__(self):
-        for rows in chunks(*self.X.shape):
-            block = self.X[rows]
-            yield rows, np.subtract(block[np.newaxis], self.means[:, np.newaxis, :], out=self.buffer[:, : block.shape[0]])
-
-
-def _scatter(X, weighted_block, means):
-    """S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, shape (K, D, D), accumulated chunk by chunk.
-
-    Each chunk's centred rows are scaled by sqrt(r_nk), so S_k is a sum of products AᵀA, all K
-    of them in one batched product per chunk.
-    """
-    n_components, n_features = means.shape
-    scatter = np.zeros((n_components, n_features, n_features))
-    for rows, scaled in _CentredChunks(X, means):
-        scaled *= np.sqrt(weighted_block(rows)).T[:, :, np.newaxis]
-        scatter += np.matmul(scaled.transpose(0, 2, 1), scaled)
-    return scatter
-
-
-def _squared_deviations(X, weighted_block, means):
-    """Σ_n r_nk (x_nd − μ_kd)², shape (K, D): the diagonal of S_k without its off-diagonal work."""
-    sums = np.zeros(means.shape)
-    for rows, squared in _CentredChunks(X, means):
-        squared *= squared
-        sums += np.matmul(weighted_block(rows).T[:, np.newaxis, :], squared)[:, 0, :]
-    return sums
-
-
-def _diagonal_variances(X, weighted_block, means, counts, sums, squares):
-    """σ_kd² = Σ_n r_nk (x_nd − μ_kd)² / N_k, from first and second moments about c, exact where they cancel.
-
-    With x' = x − c, σ² = E[x'²] − E[x']², which costs nothing beyond the means pass but loses
-    about log10(E[x'²] / σ²) digits when a component is narrow compared with its distance from c.
-    Components that would lose more than four digits are recomputed from centred deviations.
-    """
-    second_moments = squares / counts[:, np.newaxis]
-    variances = second_moments - (sums / counts[:, np.newaxis]) ** 2
-    cancelled = np.flatnonzero(np.any(variances <= 1e-4 * second_moments, axis=1))
-    if cancelled.size:
-        exact = _squared_deviations(X, lambda rows: weighted_block(rows)[:, cancelled], means[cancelled])
-        variances[cancelled] = exact / counts[cancelled, np.newaxis]
-    return variances
-
-
-def _full(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma)
-    return _scatter(X, weighted_block, means) / counts[:, np.newaxis, np.newaxis]
-
-
-def _tied(X, weighted_block, means, counts, total):  # eq. (soft-em-sigma-tied)
-    shared = _scatter(X, weighted_block, means).sum(axis=0) / total
-    return np.broadcast_to(shared, (len(counts),) + shared.shape).copy()
-
-
-_COVARIANCE_UPDATES = {"full": _full, "tied": _tied}
-
-
-def _check_not_singular(covariances, covariance_type, reg_covar):
-    """Raise SingularCovarianceError for a covariance that is singular to within its own rounding."""
-    n_features = covariances.shape[1]
-    try:
-        cholesky = cholesky_factors(covariances)
-        squared_pivots = np.diagonal(cholesky, axis1=1, axis2=2) ** 2
-        largest_variance = np.max(np.diagonal(covariances, axis1=1, axis2=2), axis=1)
-        floor = RELATIVE_PIVOT_UNITS * n_features * np.finfo(np.float64).eps * largest_variance
-        collapsed = np.flatnonzero(np.any(squared_pivots <= floor[:, np.newaxis], axis=1))
-        if collapsed.size == 0:
-            return
-        component = int(collapsed[0])
-    except SingularCovarianceError as error:
-        component = error.component
-    raise singular_covariance_error(component, covariance_type, reg_covar)
-
-
-def singular_covariance_error(component: int, covariance_type: str, reg_covar: float) -> SingularCovarianceError:
-    """The error for an M-step covariance that collapsed, naming the component and the remedy."""
-    which = "the shared (tied) covariance" if covariance_type == "tied" else f"component {component}"
-    return SingularCovarianceError(
-        f"the M-step covariance of {which} is singular (reg_covar={reg_covar:.3g}): the component"
-        " has collapsed onto a point or a lower-dimensional subspace of the data. Use reg_covar > 0"
-        " (fit_gmm's default, reg_covar=None, adds 1e-6 times the mean feature variance), fewer"
-        " components, or another initialisation.",
-        component=component,
-    )

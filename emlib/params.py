@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from ._validation import as_float_array, check_mixture_weights
+from ._validation import as_float_array, check_mixture_weights, input_precision
 
 #: Relative asymmetry of a covariance matrix tolerated (and removed by symmetrising).
 SYMMETRY_TOLERANCE = 1e-10
@@ -123,10 +123,11 @@ class GMMParams:
     structure: str = field(init=False, repr=False)
 
     def __post_init__(self):
+        precision = input_precision(self.weights)
         weights = as_float_array(self.weights, "weights", copy=True, ndim=1)
         means = as_float_array(self.means, "means", copy=True, ndim=2)
         covariances = as_float_array(self.covariances, "covariances", copy=True, ndim=3)
-        weights = check_mixture_weights(weights)
+        weights = check_mixture_weights(weights, precision)
         n_components = weights.shape[0]
         if means.shape[0] != n_components:
             raise ValueError(
@@ -143,12 +144,14 @@ class GMMParams:
             )
 
         transposed = np.swapaxes(covariances, 1, 2)
-        scale = np.max(np.abs(covariances), axis=(1, 2))
-        asymmetry = np.max(np.abs(covariances - transposed), axis=(1, 2))
+        # Halved before they are combined, so that entries near the float64 limit cannot overflow.
+        half, half_transposed = 0.5 * covariances, 0.5 * transposed
+        scale = np.max(np.abs(half), axis=(1, 2))
+        asymmetry = np.max(np.abs(half - half_transposed), axis=(1, 2))
         bad = np.flatnonzero(asymmetry > SYMMETRY_TOLERANCE * scale)
         if bad.size:
             raise ValueError(f"covariances[{bad[0]}] is not symmetric")
-        covariances = 0.5 * (covariances + transposed)
+        covariances = half + half_transposed
         cholesky = cholesky_factors(covariances)
         identity = np.eye(n_features)
         precision_cholesky = np.stack(
@@ -165,6 +168,14 @@ class GMMParams:
             value.flags.writeable = False
             object.__setattr__(self, name, value)
         object.__setattr__(self, "structure", _structure(covariances))
+
+    def __reduce__(self):
+        """Copies (``copy``, ``deepcopy``, ``pickle``) are rebuilt by the constructor.
+
+        They are validated again, their arrays are read-only, and the Cholesky factors are
+        recomputed, so a copy can never hold factors that disagree with its covariances.
+        """
+        return (type(self), (np.array(self.weights), np.array(self.means), np.array(self.covariances)))
 
     @property
     def n_components(self) -> int:

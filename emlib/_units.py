@@ -1,0 +1,100 @@
+"""Internal units of a fit: X and the row weights divided by powers of two near their own scale.
+
+A fit of X whose spread is 1e-200 would need variances of 1e-400, which float64 cannot hold;
+one whose weights are 1e300 would overflow every sum. :func:`emlib.fit_gmm` therefore fits
+X / s in internal units, with s the power of two nearest to X's spread, and weights w / u with u
+the power of two nearest to their mean. Dividing by a power of two is exact, so for ordinary data
+nothing changes, and a fit of 2ʲ·X is bit for bit the 2ʲ-scaled fit of X. The fitted parameters
+are mapped back (μ = s μ', Σ = s² Σ'); if they cannot be represented in float64 a ValueError says
+so instead of returning zeros or infinities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._regularisation import power_of_two_near
+from .params import GMMParams
+
+__all__ = ["Units"]
+
+
+def _power_of_two_below(value: float) -> float:
+    return float(2.0 ** np.floor(np.log2(value)))
+
+
+@dataclass(frozen=True)
+class Units:
+    """s (``length``) and u (``weight``): internal X = X / s, internal w = w / u."""
+
+    length: float
+    weight: float
+
+    @classmethod
+    def of(cls, X: np.ndarray, weights: np.ndarray) -> Units:
+        """Units for the rows X (all of positive weight) and their weights."""
+        largest = float(np.max(np.abs(X)))
+        if largest == 0.0:
+            length = 1.0
+        else:
+            bound = _power_of_two_below(largest)  # X / bound lies in (−2, 2): no overflow below
+            scaled, share = X / bound, weights / weights.sum()
+            spread = np.sqrt(np.mean(share @ (scaled - share @ scaled) ** 2))
+            length = bound * power_of_two_near(spread) if spread > 0 else bound
+        with np.errstate(over="ignore"):
+            mean_weight = np.mean(weights)
+        return cls(length, power_of_two_near(mean_weight))
+
+    def data(self, X: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return X / self.length
+
+    def weights(self, weights: np.ndarray) -> np.ndarray:
+        return weights / self.weight
+
+    def absolute_reg_covar(self, reg_covar: float) -> float:
+        with np.errstate(over="ignore", under="ignore"):
+            internal = reg_covar / self.length / self.length if self.length > 0 else np.inf
+        if not np.isfinite(internal):
+            raise ValueError(
+                f"reg_covar={reg_covar:g} is beyond the range of float64 relative to X's spread"
+                f" (about {self.length:.1e}); rescale X or use reg_covar=None"
+            )
+        return float(internal)
+
+    def params_in(self, params: GMMParams, name: str = "init") -> GMMParams:
+        """``params`` in internal units (a ValueError if they cannot be represented there)."""
+        return self._scaled(params, 1.0 / self.length, name, "internal units of the fit")
+
+    def params_out(self, params: GMMParams) -> GMMParams:
+        """Fitted parameters in the units of X (a ValueError if float64 cannot hold them)."""
+        return self._scaled(params, self.length, "the fitted parameters", "the units of X")
+
+    def _scaled(self, params: GMMParams, factor: float, name: str, where: str) -> GMMParams:
+        with np.errstate(over="ignore", under="ignore"):
+            means = params.means * factor
+            covariances = params.covariances * factor * factor
+        variances = np.diagonal(covariances, axis1=1, axis2=2)
+        representable = np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))
+        if not (representable and np.all(variances >= np.finfo(np.float64).tiny)):
+            decades = np.log10(self.length)
+            raise ValueError(
+                f"{name} cannot be represented in {where}: X's spread is about 1e{decades:.0f}, so"
+                f" its variances are about 1e{2 * decades:.0f}, beyond the range of float64; rescale X"
+                " (for example standardise it) and fit again"
+            )
+        return GMMParams(params.weights, means, covariances)
+
+    def totals_out(self, totals, internal_weight: float, n_features: int) -> np.ndarray:
+        """Log-likelihoods (or log-posteriors) in the units of X and of the weights.
+
+        log p(x) = log p'(x / s) − D log s for each row, so a total Σ_n w'_n log p'(x'_n)
+        becomes u (total − D log s Σ_n w'_n).
+        """
+        with np.errstate(over="ignore"):
+            values = self.weight * (np.asarray(totals) - n_features * np.log(self.length) * internal_weight)
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the total log-likelihood is beyond the range of float64; rescale sample_weight")
+        return values
