@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 import emlib
 from emlib import gradient
@@ -42,6 +43,8 @@ COVARIANCES = np.stack([1.5 * np.eye(2), 1.5 * np.eye(2)])
 PARAMS = emlib.GMMParams(WEIGHTS, MEANS, COVARIANCES)
 PARAMS_1D = emlib.GMMParams(WEIGHTS, [[1.0], [11.0]], [[[1.5]], [[1.5]]])
 PARAMS_ZERO_WEIGHT = emlib.GMMParams([1.0, 0.0], MEANS, COVARIANCES)
+PARAMS_ONE = emlib.GMMParams([1.0], [[6.0, 6.0]], [30.0 * np.eye(2)])
+PARAMS_101D = emlib.GMMParams(WEIGHTS, np.zeros((2, 101)), np.stack([np.eye(101)] * 2))
 ONE_HOT_INT = np.repeat(np.eye(2, dtype=int), N // 2, axis=0)
 RESPONSIBILITIES = emlib.e_step(X, PARAMS)
 LABELS = np.repeat([0, 1], N // 2)
@@ -66,6 +69,8 @@ GOOD: dict[str, Any] = {
     "model": MODEL,
     "n": 5,
     "rng": 0,  # random_state in fit_gmm
+    "n_init": 1,
+    "covariance_prior": None,
     "weights": WEIGHTS,
     "means": MEANS,
     "covariances": COVARIANCES,
@@ -83,6 +88,13 @@ class Target(NamedTuple):
 
 def target(call, *takes, **names):
     return Target(call, frozenset(takes), names)
+
+
+def _set_model_attributes(a: dict) -> emlib.GaussianMixture:
+    model = emlib.GaussianMixture()
+    model.covariance_type = a["covariance_type"]
+    model.reg_covar = a["reg_covar"]
+    return model
 
 
 def _gradient_target(name: str, *, step: bool = False) -> Target:
@@ -105,9 +117,10 @@ TARGETS: dict[str, Target] = {
             a["responsibilities"],
             covariance_type=a["covariance_type"],
             reg_covar=a["reg_covar"],
+            covariance_prior=a["covariance_prior"],
             sample_weight=a["sample_weight"],
         ),
-        "X", "responsibilities", "covariance_type", "reg_covar", "sample_weight",
+        "X", "responsibilities", "covariance_type", "reg_covar", "covariance_prior", "sample_weight",
     ),
     # fit_gmm from given parameters (init=params) ...
     "fit_gmm": target(
@@ -122,15 +135,17 @@ TARGETS: dict[str, Target] = {
             sample_weight=a["sample_weight"],
             method=a["method"],
             accelerate=a["accelerate"],
+            random_state=a["rng"],  # checked even though init is given
+            n_init=a["n_init"],
         ),
         "X", "params", "n_components", "covariance_type", "max_iter", "tol", "reg_covar",
-        "sample_weight", "method", "accelerate",
-        params="init",
+        "sample_weight", "method", "accelerate", "rng", "n_init",
+        params="init", rng="random_state",
     ),
     # ... and from k-means++ seeding, where init and random_state are used.
     "fit_gmm[k-means++]": target(
-        lambda a: emlib.fit_gmm(a["X"], a["n_components"], init=a["init"], random_state=a["rng"]),
-        "X", "n_components", "init", "rng",
+        lambda a: emlib.fit_gmm(a["X"], a["n_components"], init=a["init"], random_state=a["rng"], n_init=a["n_init"]),
+        "X", "n_components", "init", "rng", "n_init", "seeding",
         rng="random_state",
     ),
     "elbo": target(lambda a: emlib.elbo(a["X"], a["params"], a["responsibilities"]), "X", "params", "responsibilities", responsibilities="q"),
@@ -153,6 +168,8 @@ TARGETS: dict[str, Target] = {
     "complete_information": _gradient_target("complete_information"),
     "GMMParams": target(lambda a: emlib.GMMParams(a["weights"], a["means"], a["covariances"]), "weights", "means", "covariances"),
     "GaussianMixture": target(lambda a: emlib.GaussianMixture(a["covariance_type"], a["reg_covar"]), "covariance_type", "reg_covar"),
+    # the model's attributes are validated whenever they are set, not only by the constructor
+    "GaussianMixture attributes": target(_set_model_attributes, "covariance_type", "reg_covar"),
     "fit_em": target(
         lambda a: emlib.fit_em(
             a["model"], a["X"], a["params"], max_iter=a["max_iter"], tol=a["tol"], sample_weight=a["sample_weight"]
@@ -198,16 +215,23 @@ B_EMPTY_X = "An empty `X` (no rows or no columns)"
 B_RAGGED_X = "`X` a ragged nested list"
 B_CONVERTED_X = "`X` a list of lists, an integer array or a Fortran-ordered array"
 B_DTYPE_X = "`X` complex, object, boolean or string"
+B_MASKED_X = "`X` a masked array with masked entries"
+B_SPARSE_X = "`X` a scipy sparse matrix"
+B_SCALE_X = "`X` whose spread is beyond about 1e±150"
 B_PARAMS_TYPE = "`params` not an `emlib.GMMParams`"
 B_PARAMS_DIM = "`params` whose dimension is not the number of columns of `X`"
 B_PARAMS_ZERO = "`params` with a component of weight 0"
 B_INIT = "`init` neither a `GMMParams` nor `\"k-means++\"`"
+B_INIT_K = "`init` with another number of components than `n_components`, or with `n_init` > 1"
 B_K_VALUE = "`n_components` of 0 or −1"
 B_K_TYPE = "`n_components` of 2.5, `True`, `\"2\"` or `None`"
 B_K_NUMPY = "`n_components` a NumPy integer"
 B_K_ROWS = "Fewer rows in `X` than `n_components`"
+B_K_DISTINCT = "Fewer distinct rows in `X` than `n_components` (constant data, for example)"
+B_N_INIT = "`n_init` of 0, 2.5 or `True`"
 B_W_NEGATIVE = "`weights` negative"
 B_W_SUM = "`weights` not summing to one (by more than 1e-8)"
+B_W_FLOAT32 = "`weights` normalised in float32"
 B_P_NONFINITE = "NaN or `inf` in `weights`, `means` or `covariances`"
 B_P_SHAPE = "`weights`, `means` or `covariances` of the wrong shape"
 B_C_ASYMMETRIC = "`covariances` not symmetric"
@@ -219,6 +243,7 @@ B_SW_NONFINITE = "`sample_weight` NaN or `inf`"
 B_SW_ZERO = "`sample_weight` all zero"
 B_SW_NDIM = "`sample_weight` not 1-D"
 B_SW_CONVERTED = "`sample_weight` a list or an integer array"
+B_SW_OVERFLOW = "`sample_weight` summing beyond the range of float64"
 B_R_ROWS = "`responsibilities` or `q` with a row count other than `X`'s"
 B_R_SIMPLEX = "`responsibilities` or `q` negative, NaN, or with rows not summing to one"
 B_R_COLUMNS = "`q` with a column count other than `params.n_components`"
@@ -227,6 +252,8 @@ B_Z_TYPE = "`z` not integer labels"
 B_Z_VALUE = "`z` out of range or of the wrong length"
 B_TOL_REG = "`tol` or `reg_covar` negative or NaN"
 B_REAL_TYPE = "`tol` or `reg_covar` not a number"
+B_PRIOR = "`covariance_prior` of the wrong shape, not positive definite, or given with `reg_covar` > 0"
+B_REG_NONE = "`reg_covar=None` in `m_step`"
 B_MAX_ITER = "`max_iter` negative"
 B_MAX_ITER_TYPE = "`max_iter` of 2.5 or `True`"
 B_COV_TYPE = "An unknown `covariance_type`"
@@ -238,6 +265,7 @@ B_N_TYPE = "`n` of 2.5 or `True`"
 B_MODEL = "`model` not an `emlib.LatentVariableModel`"
 B_STEP = "`step` 0, negative, NaN or `inf`"
 B_STEP_TYPE = "`step` not a number"
+B_DENSE = "`params` too large for the dense diagnostics (more than 256 MiB)"
 
 
 def rows_for(book, argument, error, match, cases, **options):
@@ -275,6 +303,16 @@ ROWS: list[Row] = [
         ("X-bool", "X boolean", lambda: {"X": X > 5}),
         ("X-str", "X strings", lambda: {"X": X.astype(str)}),
     ]),
+    *rows_for(B_MASKED_X, "X", ValueError, r"\b{arg}\b is a masked array with masked entries", [
+        ("X-masked", "a masked -999 in X", lambda: {"X": np.ma.masked_equal(_with(X, (2, 1), -999.0), -999.0)}),
+    ]),
+    *rows_for(B_SPARSE_X, "X", TypeError, r"\b{arg}\b is a scipy sparse matrix", [
+        ("X-sparse", "X a CSR matrix", lambda: {"X": scipy.sparse.csr_matrix(X)}),
+    ]),
+    *rows_for(B_SCALE_X, "X", ValueError, r"\b{arg}\b's spread is about .* beyond the range of float64", [
+        ("X-tiny", "X scaled by 1e-200", lambda: {"X": X * 1e-200}),
+        ("X-huge", "X scaled by 1e200", lambda: {"X": X * 1e200}),
+    ], needs=frozenset({"X", "seeding"})),
     # --- params ------------------------------------------------------------------------------
     *rows_for(B_PARAMS_TYPE, "params", TypeError, r"\b{arg}\b must be an emlib\.GMMParams", [
         ("params-tuple", "params a tuple (weights, means, covariances)", lambda: {"params": (WEIGHTS, MEANS, COVARIANCES)}),
@@ -290,6 +328,12 @@ ROWS: list[Row] = [
         ("init-unknown", "init an unknown string", lambda: {"init": "kmeans"}),
         ("init-tuple", "init a tuple (weights, means, covariances)", lambda: {"init": (WEIGHTS, MEANS, COVARIANCES)}),
     ]),
+    *rows_for(B_INIT_K, "params", ValueError, r"\b{arg}\b has 1 components but n_components is 2", [
+        ("init-components", "a one-component init for n_components 2", lambda: {"params": PARAMS_ONE}),
+    ], needs=frozenset({"params", "n_components"})),
+    *rows_for(B_INIT_K, "n_init", ValueError, r"\b{arg}\b must be 1 when init is a GMMParams", [
+        ("n_init-with-init", "n_init 2 with init=params", lambda: {"n_init": 2}),
+    ], needs=frozenset({"params", "n_init"})),
     # --- n_components ------------------------------------------------------------------------
     *rows_for(B_K_VALUE, "n_components", ValueError, r"\b{arg}\b must be >= 1", [
         ("n_components-0", "n_components 0", lambda: {"n_components": 0}),
@@ -304,9 +348,19 @@ ROWS: list[Row] = [
     *rows_for(B_K_NUMPY, "n_components", None, "", [
         ("n_components-int64", "n_components np.int64(2)", lambda: {"n_components": np.int64(2)}),
     ]),
-    *rows_for(B_K_ROWS, "n_components", ValueError, r"\b{arg}\b \(2\) must not exceed the number of rows of X \(1\)", [
+    *rows_for(B_K_ROWS, "n_components", ValueError, r"\b{arg}\b \(2\) must not exceed the number of rows of X with positive sample_weight \(1\)", [
         ("n_components-rows", "one row of X, two components", lambda: {"X": X[:1]}),
     ], needs=frozenset({"X", "n_components"})),
+    *rows_for(B_K_DISTINCT, "n_components", ValueError, r"\b{arg}\b=2 exceeds the number of distinct rows of X", [
+        ("n_components-distinct", "eight identical rows, two components", lambda: {"X": np.ones((N, 2))}),
+    ], needs=frozenset({"X", "seeding"})),
+    *rows_for(B_N_INIT, "n_init", ValueError, r"\b{arg}\b must be >= 1", [
+        ("n_init-0", "n_init 0", lambda: {"n_init": 0}),
+    ]),
+    *rows_for(B_N_INIT, "n_init", TypeError, r"\b{arg}\b must be an integer", [
+        ("n_init-2.5", "n_init 2.5", lambda: {"n_init": 2.5}),
+        ("n_init-True", "n_init True", lambda: {"n_init": True}),
+    ]),
     # --- GMMParams(weights, means, covariances) ----------------------------------------------
     *rows_for(B_W_NEGATIVE, "weights", ValueError, r"\b{arg}\b must be non-negative", [
         ("weights-negative", "weights (-0.5, 1.5)", lambda: {"weights": [-0.5, 1.5]}),
@@ -315,6 +369,11 @@ ROWS: list[Row] = [
         ("weights-sum-0.9", "weights (0.5, 0.4)", lambda: {"weights": [0.5, 0.4]}),
         ("weights-sum-2", "weights (1, 1)", lambda: {"weights": [1.0, 1.0]}),
     ]),
+    *rows_for(B_W_FLOAT32, "weights", None, "", [
+        ("weights-float32", "weights (1, 1, 1) / 3 in float32",
+         lambda: {"weights": np.full(3, np.float32(1) / np.float32(3)), "means": np.zeros((3, 2)), "covariances": np.stack([np.eye(2)] * 3)}),
+    ], needs=frozenset({"weights", "means", "covariances"}),
+        same_as=lambda: {"weights": np.full(3, 1.0 / 3.0), "means": np.zeros((3, 2)), "covariances": np.stack([np.eye(2)] * 3)}),
     *rows_for(B_P_NONFINITE, "weights", ValueError, r"\b{arg}\b contains NaN or infinite", [
         ("weights-nan", "weights (NaN, 0.5)", lambda: {"weights": [np.nan, 0.5]}),
         ("weights-inf", "weights (inf, 0.5)", lambda: {"weights": [np.inf, 0.5]}),
@@ -376,6 +435,9 @@ ROWS: list[Row] = [
         ("sample_weight-list", "weights a list", lambda: {"sample_weight": SAMPLE_WEIGHT_INT.tolist()}),
         ("sample_weight-int", "weights an integer array", lambda: {"sample_weight": SAMPLE_WEIGHT_INT}),
     ], same_as=lambda: {"sample_weight": SAMPLE_WEIGHT_INT.astype(np.float64)}),
+    *rows_for(B_SW_OVERFLOW, "sample_weight", ValueError, r"\b{arg}\b sums beyond the range of float64", [
+        ("sample_weight-overflow", "every weight 1e308", lambda: {"sample_weight": np.full(N, 1e308)}),
+    ]),
     # --- responsibilities, q, z ------------------------------------------------------------------
     *rows_for(B_R_ROWS, "responsibilities", ValueError, r"\b{arg}\b must have one row per row of X \(8\)", [
         ("responsibilities-short", "N - 1 rows", lambda: {"responsibilities": RESPONSIBILITIES[:-1]}),
@@ -416,6 +478,15 @@ ROWS: list[Row] = [
     *rows_for(B_REAL_TYPE, "reg_covar", TypeError, r"\b{arg}\b must be a real number", [
         ("reg_covar-str", "reg_covar '1e-3'", lambda: {"reg_covar": "1e-3"}),
     ]),
+    *rows_for(B_PRIOR, "covariance_prior", ValueError, r"\b{arg}\b (must have shape \(2, 2\)|must be positive definite|or reg_covar)", [
+        ("covariance_prior-shape", "a (3, 3) prior for D = 2", lambda: {"covariance_prior": np.eye(3)}),
+        ("covariance_prior-indefinite", "an indefinite prior", lambda: {"covariance_prior": [[1.0, 2.0], [2.0, 1.0]]}),
+        ("covariance_prior-with-reg_covar", "a prior and reg_covar 1e-3", lambda: {"covariance_prior": np.eye(2)}),
+    ]),
+    *rows_for(B_REG_NONE, "reg_covar", None, "", [
+        ("reg_covar-None", "reg_covar None: the data-scaled prior", lambda: {"reg_covar": None}),
+    ], needs=frozenset({"reg_covar", "covariance_prior"}),
+        same_as=lambda: {"reg_covar": 0.0, "covariance_prior": 1e-6 * N * np.cov(X.T, bias=True)}),
     *rows_for(B_MAX_ITER, "max_iter", ValueError, r"\b{arg}\b must be >= 0", [
         ("max_iter-negative", "max_iter -1", lambda: {"max_iter": -1}),
     ]),
@@ -466,6 +537,9 @@ ROWS: list[Row] = [
     *rows_for(B_STEP_TYPE, "step", TypeError, r"\b{arg}\b must be a real number", [
         ("step-str", "step '1e-5'", lambda: {"step": "1e-5"}),
     ]),
+    *rows_for(B_DENSE, "params", ValueError, r"for \b{arg}\b with K=2, D=101 would need .* MiB", [
+        ("params-dense", "D = 101 features", lambda: {"X": np.ones((N, 101)), "params": PARAMS_101D}),
+    ], needs=frozenset({"derivative"}), exclude=("log_likelihood_gradient", "projected_gradient", "em_map")),
 ]
 
 CASES = [
@@ -489,7 +563,7 @@ def assert_same(actual, expected, path="result"):
     elif dataclasses.is_dataclass(expected):
         for field in dataclasses.fields(expected):
             assert_same(getattr(actual, field.name), getattr(expected, field.name), f"{path}.{field.name}")
-    elif isinstance(expected, (str, bool, np.bool_)):
+    elif expected is None or isinstance(expected, (str, bool, np.bool_)):
         assert actual == expected, path
     else:
         np.testing.assert_allclose(actual, expected, rtol=1e-13, atol=0, err_msg=path)

@@ -29,19 +29,31 @@ def test_duplicate_rows():
 
 
 def test_all_rows_identical():
-    # one distinct point: a single component at the point with the fallback regularisation; more
-    # components than distinct rows is refused with a message naming n_components
+    # one distinct point: a single component at the point with the fallback data scale, flagged
+    # degenerate (the data have no spread at all); more components than distinct rows is refused
+    # with a message naming n_components
     X = np.tile([2.0, -1.0], (25, 1))
-    fit = emlib.fit_gmm(X, 1)
+    with pytest.warns(emlib.DegenerateFitWarning, match="degenerate components"):
+        fit = emlib.fit_gmm(X, 1)
     assert_valid_fit(fit, 25, 1)
+    assert fit.degenerate.tolist() == [True]
     np.testing.assert_allclose(fit.params.means[0], [2.0, -1.0])
+    # the borrowed scale is the mean squared value: Ψ = 1e-6 N (mean x²) I, so Σ = Ψ / N
+    np.testing.assert_allclose(fit.params.covariances[0], 1e-6 * 2.5 * np.eye(2), rtol=1e-12)
+    # an explicit absolute reg_covar is all the covariance there is
+    with pytest.warns(emlib.DegenerateFitWarning):
+        absolute = emlib.fit_gmm(X, 1, reg_covar=1e-3)
+    np.testing.assert_allclose(absolute.params.covariances[0], 1e-3 * np.eye(2), rtol=1e-12)
     with pytest.raises(ValueError, match="n_components"):
         emlib.fit_gmm(X, 2)
 
 
 def test_more_dimensions_than_rows():
     X = np.random.default_rng(1).normal(size=(6, 10))
-    assert_valid_fit(emlib.fit_gmm(X, 2, random_state=0), 6, 2)  # the default regularisation keeps Σ_k definite
+    with pytest.warns(emlib.DegenerateFitWarning):  # six rows span five of the ten dimensions
+        fit = emlib.fit_gmm(X, 2, random_state=0)
+    assert_valid_fit(fit, 6, 2)  # the default prior keeps Σ_k definite
+    assert np.all(fit.degenerate)
     with pytest.raises(emlib.SingularCovarianceError, match="component"):
         emlib.fit_gmm(X, 1, reg_covar=0.0)
 
@@ -50,8 +62,10 @@ def test_a_component_collapsing_onto_one_point():
     # a start that puts a narrow component on one isolated point
     X = np.vstack([two_blobs(), [[20.0, 20.0]]])
     start = emlib.GMMParams([0.45, 0.45, 0.1], [[0.0, 0.0], [4.0, 4.0], [20.0, 20.0]], [np.eye(2), np.eye(2), 0.01 * np.eye(2)])
-    fit = emlib.fit_gmm(X, 3, init=start)
+    with pytest.warns(emlib.DegenerateFitWarning, match=r"components \[2\]"):
+        fit = emlib.fit_gmm(X, 3, init=start)
     assert_valid_fit(fit, X.shape[0], 3)
+    assert fit.degenerate.tolist() == [False, False, True]  # reported, not silent
     with pytest.raises(emlib.SingularCovarianceError, match="component 2") as error:
         emlib.fit_gmm(X, 3, init=start, reg_covar=0.0)
     assert error.value.component == 2 and "reg_covar" in str(error.value)
@@ -62,11 +76,12 @@ def test_a_component_that_loses_all_its_points_in_soft_em():
     # and keeps its parameters (book: the empty-component rule), instead of a NaN or an error
     X = two_blobs()
     start = emlib.GMMParams([0.4, 0.4, 0.2], [[0.0, 0.0], [4.0, 4.0], [1e4, 1e4]], np.stack([np.eye(2)] * 3))
-    fit = emlib.fit_gmm(X, 3, init=start)
+    with pytest.warns(emlib.DegenerateFitWarning):
+        fit = emlib.fit_gmm(X, 3, init=start)
+        squarem = emlib.fit_gmm(X, 3, init=start, accelerate="squarem")
     assert_valid_fit(fit, X.shape[0], 3)
-    assert fit.params.weights[2] == 0.0
+    assert fit.params.weights[2] == 0.0 and fit.degenerate.tolist() == [False, False, True]
     np.testing.assert_array_equal(fit.params.means[2], [1e4, 1e4])
-    squarem = emlib.fit_gmm(X, 3, init=start, accelerate="squarem")
     assert_valid_fit(squarem, X.shape[0], 3)
     assert squarem.params.weights[2] == 0.0
     # the public m_step, which has no previous parameters, says what is wrong
@@ -118,10 +133,11 @@ def test_scale_and_translation_equivariance(scale, offset, covariance_type):
     transformed_start = emlib.GMMParams(start.weights, scale * (start.means + offset), scale**2 * start.covariances)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", emlib.ConvergenceWarning)
-        reference = emlib.fit_gmm(X, 2, init=start, covariance_type=covariance_type, tol=0.0, max_iter=25)
-        moved = emlib.fit_gmm(scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=25)
-    assert moved.n_iter == reference.n_iter
-    assert moved.reg_covar == pytest.approx(scale**2 * reference.reg_covar, rel=1e-12)
+        # five iterations, short of convergence, so that both runs do the same number of steps
+        reference = emlib.fit_gmm(X, 2, init=start, covariance_type=covariance_type, tol=0.0, max_iter=5)
+        moved = emlib.fit_gmm(scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=5)
+    assert moved.n_iter == reference.n_iter == 5
+    np.testing.assert_allclose(moved.covariance_prior, scale**2 * reference.covariance_prior, rtol=1e-8)
     np.testing.assert_allclose(moved.params.weights, reference.params.weights, rtol=1e-8)
     np.testing.assert_allclose(moved.params.means, scale * (reference.params.means + offset), rtol=1e-8)
     np.testing.assert_allclose(moved.params.covariances, scale**2 * reference.params.covariances, rtol=1e-8, atol=1e-8 * scale**2)
@@ -158,7 +174,8 @@ def test_huge_tolerance_and_weights_do_not_overflow_the_stopping_rule():
 
 def test_squarem_at_extreme_scale_falls_back_to_plain_steps():
     X = np.random.default_rng(0).normal(size=(20, 1)) * 1e78
-    fast = emlib.fit_gmm(X, 2, accelerate="squarem", random_state=0)
+    with pytest.warns(emlib.DegenerateFitWarning):  # one component ends on a single point, at any scale
+        fast = emlib.fit_gmm(X, 2, accelerate="squarem", random_state=0)
     assert np.all(np.isfinite(fast.log_likelihoods))
 
 
@@ -179,3 +196,115 @@ def test_m_step_accepts_rows_within_the_documented_tolerance():
     X = np.random.default_rng(0).normal(size=(10, 2))
     params = emlib.m_step(X, np.full((10, 2), 0.5) * (1 + 1e-7))
     np.testing.assert_allclose(params.weights, [0.5, 0.5], rtol=1e-15)
+
+
+# Regressions of the issue "Correct fits at default settings" (benchmarks/default_settings.py
+# measures each case before and after).
+def test_a_spherical_component_on_one_point_is_singular_without_regularisation():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(50, 2))
+    start = emlib.GMMParams([0.5, 0.5], [X[0], X.mean(axis=0)], [1e-4 * np.eye(2), np.eye(2)])
+    with pytest.raises(emlib.SingularCovarianceError, match="component 0") as error:
+        emlib.fit_gmm(X, 2, covariance_type="spherical", init=start, reg_covar=0)
+    assert error.value.component == 0
+    with pytest.warns(emlib.DegenerateFitWarning):
+        fit = emlib.fit_gmm(X, 2, covariance_type="spherical", init=start)
+    assert fit.degenerate.tolist() == [True, False]
+
+
+def test_a_well_posed_fit_with_features_1e8_apart_is_not_called_singular():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 2)) * [1.0, 1e8]
+    fit = emlib.fit_gmm(X, 1, reg_covar=0)
+    np.testing.assert_allclose(fit.params.covariances[0], np.cov(X.T, bias=True), rtol=1e-12)
+
+
+def test_restarts_prefer_a_fit_with_no_degenerate_component():
+    # two identical rows between three blobs invite a collapse whose objective beats the sensible
+    # fits; n_init runs the same starts as n_init single fits drawing from one generator
+    rng = np.random.default_rng(0)
+    blobs = [rng.normal(size=(30, 2)) + centre for centre in ([0, 0], [6, 0], [0, 6])]
+    X = np.vstack([*blobs, np.tile([[3.0, 3.0]], (2, 1))])
+    for seed in (0, 1, 2):
+        generator = np.random.default_rng(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", emlib.DegenerateFitWarning)
+            singles = [emlib.fit_gmm(X, 4, random_state=generator) for _ in range(8)]
+            best = emlib.fit_gmm(X, 4, random_state=np.random.default_rng(seed), n_init=8)
+        sound = [fit.objectives[-1] for fit in singles if not np.any(fit.degenerate)]
+        collapsed = [fit.objectives[-1] for fit in singles if np.any(fit.degenerate)]
+        assert sound and collapsed and max(collapsed) > max(sound)  # the case in point
+        assert not np.any(best.degenerate)
+        assert best.objectives[-1] == pytest.approx(max(sound), rel=1e-12)
+
+
+def test_rows_of_weight_zero_take_no_part_in_the_fit():
+    rng = np.random.default_rng(10)
+    X = np.vstack([rng.normal(size=(20, 1)), rng.normal(size=(20, 1)) + 6.0])
+    weights = np.ones(41)
+    weights[-1] = 0.0
+    for far in (1e6, 1e100):
+        with_row = emlib.fit_gmm(np.vstack([X, [[far]]]), 2, random_state=1, sample_weight=weights, reg_covar=1e-6)
+        without = emlib.fit_gmm(X, 2, random_state=1, reg_covar=1e-6)
+        np.testing.assert_array_equal(with_row.params.means, without.params.means)
+        np.testing.assert_array_equal(with_row.log_likelihoods, without.log_likelihoods)
+        assert with_row.responsibilities.shape == (41, 2)
+    # a zero-weight row so far that its density overflows: a clear error naming it
+    with pytest.raises(ValueError, match=r"X\[40\] is too far"):
+        emlib.fit_gmm(np.vstack([X, [[1e200]]]), 2, random_state=1, sample_weight=weights, reg_covar=1e-6)
+
+
+def test_weighted_seeding_draws_rows_in_proportion_to_their_weight():
+    from emlib._kmeans import kmeans_plus_plus
+
+    Y = np.arange(5.0)[:, np.newaxis]
+    weights = np.array([1.0, 0.0, 3.0, 0.0, 6.0])
+    rng = np.random.default_rng(0)
+    draws = np.array([kmeans_plus_plus(Y, weights, 1, rng)[0, 0] for _ in range(20_000)])
+    frequencies = np.bincount(draws.astype(int), minlength=5) / draws.size
+    np.testing.assert_allclose(frequencies, weights / weights.sum(), atol=0.015)
+    assert frequencies[1] == frequencies[3] == 0.0
+
+
+def test_weighted_fits_start_like_the_same_rows_repeated():
+    # rows of weight 200 must pull seeds as 200 copies would: over 20 seeds, the weighted fit
+    # never ends more than a nat below the repeated-row fit (before: 11 of 20 seeds, by ~7,200)
+    rng = np.random.default_rng(11)
+    X = np.concatenate([c + rng.normal(size=5) for c in (0.0, 50.0, 100.0)])[:, np.newaxis]
+    weights = np.repeat([1.0, 1.0, 200.0], 5)
+    repeated = np.repeat(X, weights.astype(int), axis=0)
+    for seed in range(20):
+        weighted = emlib.fit_gmm(X, 3, sample_weight=weights, random_state=seed)
+        copies = emlib.fit_gmm(repeated, 3, random_state=seed)
+        assert weighted.log_likelihoods[-1] > copies.log_likelihoods[-1] - 1.0
+
+
+def test_gaussian_mixture_validates_attributes_whenever_they_are_set():
+    model = emlib.GaussianMixture()
+    with pytest.raises(ValueError, match="covariance_type"):
+        model.covariance_type = "bogus"
+    with pytest.raises(ValueError, match="reg_covar"):
+        model.reg_covar = -0.5
+    assert model.covariance_type == "full" and model.reg_covar == 0.0
+
+
+def test_copies_of_results_stay_read_only_and_consistent():
+    import copy
+    import pickle
+
+    fit = emlib.fit_gmm(two_blobs(), 2, random_state=0)
+    for duplicate in (copy.deepcopy(fit), pickle.loads(pickle.dumps(fit))):
+        for array in (duplicate.params.covariances, duplicate.params.precision_cholesky, duplicate.log_likelihoods, duplicate.responsibilities, duplicate.degenerate):
+            assert not array.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            duplicate.params.covariances[0, 0, 0] = 4.0
+        np.testing.assert_array_equal(duplicate.params.precision_cholesky, fit.params.precision_cholesky)
+    result = emlib.fit_em(emlib.GaussianMixture(), two_blobs(), fit.params, max_iter=2)
+    assert not pickle.loads(pickle.dumps(result)).posterior.flags.writeable
+
+
+def test_covariances_near_the_float64_limit_do_not_overflow():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        params = emlib.GMMParams([1.0], [[0.0, 0.0]], [[[9.5e307, 0.0], [0.0, 1.0]]])
+    assert np.all(np.isfinite(params.covariances)) and params.covariances[0, 0, 0] == 9.5e307

@@ -45,8 +45,13 @@ def test_fit_record_is_consistent(faithful):
     np.testing.assert_allclose(ll[-1], emlib.log_likelihood(faithful, fit.params), rtol=1e-13)
     assert fit.responsibilities.shape == (272, 2)
     np.testing.assert_allclose(fit.responsibilities, emlib.e_step(faithful, fit.params), rtol=1e-13, atol=1e-15)
-    # default reg_covar is relative: 1e-6 x mean (biased) per-feature variance, book eq. (soft-em-reg-covar)
-    np.testing.assert_allclose(fit.reg_covar, 1e-6 * np.var(faithful, axis=0).mean(), rtol=1e-12)
+    # the default is a data-scaled prior, Ψ = 1e-6 N T with T the (biased) data covariance,
+    # book eq. (soft-em-data-prior) and (soft-em-data-scale); nothing absolute is added
+    assert fit.reg_covar == 0.0
+    np.testing.assert_allclose(fit.covariance_prior, 1e-6 * len(faithful) * np.cov(faithful.T, bias=True), rtol=1e-12)
+    # the objective is the log-posterior ℓ − ½ Σ_k tr(Ψ Σ_k⁻¹), book eq. (soft-em-map-objective)
+    penalty = sum(np.trace(fit.covariance_prior @ np.linalg.inv(c)) for c in fit.params.covariances)
+    np.testing.assert_allclose(fit.objectives[-1], ll[-1] - 0.5 * penalty, rtol=1e-13)
 
 
 def test_fit_result_is_immutable(faithful):
@@ -90,7 +95,9 @@ def test_fitted_covariances_have_the_requested_structure(rng, covariance_type):
     if covariance_type == "tied":
         np.testing.assert_array_equal(c, np.broadcast_to(c[0], c.shape))
     # the fixed point of the EM map with this structure
-    again = emlib.m_step(x, fit.responsibilities, covariance_type=covariance_type, reg_covar=fit.reg_covar)
+    again = emlib.m_step(
+        x, fit.responsibilities, covariance_type=covariance_type, reg_covar=fit.reg_covar, covariance_prior=fit.covariance_prior
+    )
     np.testing.assert_allclose(again.covariances, c, rtol=1e-5, atol=1e-8)
 
 
@@ -110,7 +117,7 @@ def test_stopping_rule(faithful, tol):
     # stop at the first t with (ℓ_{t+1} − ℓ_t) / Σ_n w_n <= tol
     fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), tol=tol)
     assert fit.converged
-    inc = np.diff(fit.log_likelihoods) / len(faithful)
+    inc = np.diff(fit.objectives) / len(faithful)
     assert inc[-1] <= tol
     assert np.all(inc[:-1] > tol)
 
@@ -119,7 +126,7 @@ def test_stopping_rule_uses_total_weight(faithful):
     # with sample weights, the increment is divided by Σ_n w_n (not by N)
     w = np.full(len(faithful), 3.0)
     fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), tol=1e-5, sample_weight=w)
-    inc = np.diff(fit.log_likelihoods) / w.sum()
+    inc = np.diff(fit.objectives) / w.sum()
     assert inc[-1] <= 1e-5
     assert np.all(inc[:-1] > 1e-5)
     plain = emlib.fit_gmm(faithful, 2, init=_faithful_init(), tol=1e-5)
@@ -278,21 +285,38 @@ def test_n_init_never_worse_than_first_run():
 # regularisation, book eq. (soft-em-reg-covar)
 # --------------------------------------------------------------------------
 def test_reg_covar_float_is_absolute_and_zero_is_pure_ml(faithful):
-    fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0.5)
-    assert fit.reg_covar == 0.5
+    with pytest.warns(emlib.DegenerateFitWarning):  # 0.5 min² dominates the eruption lengths' spread
+        fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0.5)
+    assert fit.reg_covar == 0.5 and fit.covariance_prior is None
     again = emlib.m_step(faithful, fit.responsibilities, reg_covar=0.5)
     np.testing.assert_allclose(again.covariances, fit.params.covariances, rtol=1e-4)
     fit0 = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0)
     assert fit0.reg_covar == 0.0
 
 
-def test_default_reg_covar_uses_weighted_variance(rng):
-    x = rng.standard_normal((100, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 100.0]
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_default_prior_uses_the_weighted_data_scale(rng, covariance_type):
+    # book eq. (soft-em-data-scale): T is the weighted covariance (full, tied), its diagonal
+    # (diag) or the mean variance times I (spherical); Ψ = 1e-6 (Σ w) T, eq. (soft-em-data-prior)
+    x = rng.standard_normal((100, 3)) @ [[1.0, 0.3, 0.0], [0.0, 10.0, 2.0], [0.0, 0.0, 0.1]] + [5.0, -3.0, 100.0]
     w = rng.uniform(0.0, 4.0, size=100)
-    fit = emlib.fit_gmm(x, 2, sample_weight=w, random_state=0)
-    mean = np.average(x, axis=0, weights=w)
-    var = np.average((x - mean) ** 2, axis=0, weights=w)
-    np.testing.assert_allclose(fit.reg_covar, 1e-6 * var.mean(), rtol=1e-12)
+    fit = emlib.fit_gmm(x, 2, sample_weight=w, random_state=0, covariance_type=covariance_type, tol=1e-13)
+    covariance = np.cov(x.T, aweights=w, bias=True)
+    scale = {
+        "full": covariance,
+        "tied": covariance,
+        "diag": np.diag(np.diag(covariance)),
+        "spherical": np.mean(np.diag(covariance)) * np.eye(3),
+    }[covariance_type]
+    np.testing.assert_allclose(fit.covariance_prior, 1e-6 * w.sum() * scale, rtol=1e-10, atol=1e-22)
+    # and the fit is a fixed point of the MAP M-step Σ_k = (S_k + Ψ) / N_k, eq. (soft-em-map-sigma)
+    r = fit.responsibilities * w[:, np.newaxis]
+    counts = r.sum(axis=0)
+    if covariance_type == "full":
+        for k in range(2):
+            centred = x - fit.params.means[k]
+            scatter = (centred * r[:, [k]]).T @ centred
+            np.testing.assert_allclose(fit.params.covariances[k], (scatter + fit.covariance_prior) / counts[k], rtol=1e-4)
 
 
 @pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])
@@ -304,7 +328,7 @@ def test_relative_regularisation_is_scale_equivariant(faithful, c):
     base = emlib.fit_gmm(faithful, 2, init=init, tol=1e-8)
     fit = emlib.fit_gmm(c * faithful, 2, init=scaled_init, tol=1e-8)
     n, d = faithful.shape
-    np.testing.assert_allclose(fit.reg_covar, c**2 * base.reg_covar, rtol=1e-12)
+    np.testing.assert_allclose(fit.covariance_prior, c**2 * base.covariance_prior, rtol=1e-12)
     assert fit.n_iter == base.n_iter
     np.testing.assert_allclose(fit.params.weights, base.params.weights, rtol=1e-8)
     np.testing.assert_allclose(fit.params.means, c * base.params.means, rtol=1e-8)
@@ -325,11 +349,14 @@ def test_collapse_onto_duplicated_points_raises(rng):
     x, init = _duplicated_points_data(rng)
     with pytest.raises(ValueError, match=r"(?s)component 0.*reg_covar"):
         emlib.fit_gmm(x, 2, init=init, reg_covar=0.0)
-    # the default (relative) regularisation keeps the fit finite
-    fit = emlib.fit_gmm(x, 2, init=init)
+    # the default prior keeps the fit finite, and reports the collapsed component
+    with pytest.warns(emlib.DegenerateFitWarning, match=r"components \[0\]"):
+        fit = emlib.fit_gmm(x, 2, init=init)
     assert np.all(np.isfinite(fit.params.covariances))
     assert np.isfinite(fit.log_likelihoods).all()
-    assert fit.params.covariances[0, 0, 0] == pytest.approx(fit.reg_covar, rel=1e-6)
+    assert fit.degenerate.tolist() == [True, False]
+    floor = fit.covariance_prior / (fit.params.weights[0] * len(x))  # Ψ / N_0: all that is left
+    assert fit.params.covariances[0, 0, 0] == pytest.approx(floor[0, 0], rel=1e-6)
 
 
 def test_collapse_onto_single_point_raises(rng):
@@ -384,12 +411,26 @@ def test_kmeans_init_ignores_zero_weight_rows(faithful):
     assert np.all(fit.params.means < 100)
 
 
-def test_a_decrease_stops_the_loop(faithful):
-    # book eq. (soft-em-stopping): (ℓ_{t+1} − ℓ_t) / Σ w_n <= tol also holds for a decrease,
-    # which a large regularisation produces when started from the unregularised optimum.
+def test_a_decrease_caused_by_an_absolute_reg_covar_does_not_stop_the_loop(faithful):
+    # An absolute reg_covar is not the M-step of any prior, so EM may lower the log-likelihood;
+    # a fall is then no sign of convergence and the rule is |ℓ_{t+1} − ℓ_t| / Σ w_n <= tol
+    # (book eq. (soft-em-stopping)). Started from the unregularised optimum, the first step falls.
     ml = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0.0, tol=1e-12).params
-    fit = emlib.fit_gmm(faithful, 2, init=ml, reg_covar=5.0, tol=1e-6)
+    with pytest.warns(emlib.DegenerateFitWarning):  # reg_covar=5 dominates the eruption lengths
+        fit = emlib.fit_gmm(faithful, 2, init=ml, reg_covar=5.0, tol=1e-8)
     ll = fit.log_likelihoods
     assert ll[1] < ll[0] - 1.0
-    assert fit.converged
-    assert fit.n_iter == 1
+    assert fit.converged and fit.n_iter > 1
+    assert abs(ll[-1] - ll[-2]) / len(faithful) <= 1e-8
+    # the end is a fixed point of the regularised EM map: one more step changes nothing
+    step = emlib.m_step(faithful, emlib.e_step(faithful, fit.params), reg_covar=5.0)
+    np.testing.assert_allclose(step.means, fit.params.means, rtol=1e-5)
+
+
+def test_a_rounding_level_fall_stops_maximum_likelihood_and_map_em(faithful):
+    # for EM and MAP-EM a fall can only be rounding: run to the optimum with tol=0 and the loop
+    # still ends, converged, before max_iter
+    for reg_covar in (0.0, None):
+        fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=reg_covar, tol=0.0, max_iter=5000)
+        assert fit.converged and fit.n_iter < 5000
+        assert np.all(np.diff(fit.objectives) >= -1e-9 * np.abs(fit.objectives[1:]))

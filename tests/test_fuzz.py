@@ -67,8 +67,9 @@ def outcome(function, *args, convergence_warning_ok=False, **kwargs):
     copies = [value.copy() for value in arrays]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        if convergence_warning_ok:
+        if convergence_warning_ok:  # the fitting functions' own, documented warnings
             warnings.simplefilter("ignore", emlib.ConvergenceWarning)
+            warnings.simplefilter("ignore", emlib.DegenerateFitWarning)
         try:
             return function(*args, **kwargs)
         except LEAKED_ERRORS:
@@ -710,6 +711,8 @@ def test_fit_gmm(case, data):
         assert fit.reg_covar == float(reg_covar)
     assert fit.covariance_type == covariance_type and fit.method == method
     assert isinstance(fit.n_evaluations, int)
+    assert fit.degenerate.shape == (k,) and fit.degenerate.dtype == bool
+    check_finite(fit.objectives, fit.log_likelihoods.shape, "objectives")
     if kwargs["accelerate"] == "squarem":
         assert 2 * fit.n_iter <= fit.n_evaluations <= 3 * fit.n_iter, (fit.n_iter, fit.n_evaluations)
     else:
@@ -1024,3 +1027,74 @@ def test_sample_gmm(data_, k, d, size, rng, data):
 def test_old_faithful():
     X = outcome(emlib.datasets.old_faithful)
     check_finite(X, (272, 2), "old_faithful")
+
+
+# --------------------------------------------------------------------------
+# valid input must be accepted: a rejection above counts as a valid outcome, so these tests draw
+# only valid input and fail on any rejection that the documentation does not promise
+# --------------------------------------------------------------------------
+@st.composite
+def valid_mixture_data(draw):
+    """Well-posed data for a K-component fit: clusters at a scale 10^e (|e| <= 140), offset, weights."""
+    rng = np.random.default_rng(draw(SEEDS))
+    n, d, k = draw(st.integers(12, 60)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    centres = rng.normal(0.0, 5.0, size=(k, d))
+    spreads = rng.uniform(0.1, 2.0, size=d) * 10.0 ** rng.uniform(-3, 3, size=d)  # mixed units
+    X = (centres[rng.integers(0, k, size=n)] + rng.normal(size=(n, d))) * spreads
+    scale, offset = 10.0 ** draw(st.integers(-140, 140)), draw(st.sampled_from([0.0, 1.0, 1e4]))
+    X = X * scale + offset * scale
+    weights = draw(st.sampled_from([None, "uniform", "integers", "some zeros"]))
+    if weights == "uniform":
+        weights = rng.uniform(0.5, 3.0, size=n)
+    elif weights == "integers":
+        weights = rng.integers(1, 4, size=n)
+    elif weights == "some zeros":
+        weights = np.where(np.arange(n) % 3 == 0, 0.0, rng.uniform(0.5, 2.0, size=n))
+    return X, weights, k
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    case=valid_mixture_data(),
+    covariance_type=st.sampled_from(["full", "diag", "spherical", "tied"]),
+    method=st.sampled_from(["soft", "soft", "hard"]),
+    accelerate=st.sampled_from([None, None, "squarem"]),
+    n_init=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_valid_input_is_accepted_by_fit_gmm(case, covariance_type, method, accelerate, n_init, seed):
+    X, weights, k = case
+    accelerate = None if method == "hard" else accelerate
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", emlib.ConvergenceWarning)
+        warnings.simplefilter("ignore", emlib.DegenerateFitWarning)
+        fit = emlib.fit_gmm(
+            X, k, covariance_type=covariance_type, method=method, accelerate=accelerate,
+            n_init=n_init, random_state=seed, sample_weight=weights, max_iter=50,
+        )  # fmt: skip
+    check_gmm_params(fit.params, k=k, d=X.shape[1], covariance_type=covariance_type)
+    check_simplex_rows(fit.responsibilities, X.shape[0], k, "responsibilities")
+    check_finite(fit.log_likelihoods, (fit.n_iter + 1,), "log_likelihoods")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    k=st.integers(1, 4),
+    d=st.integers(1, 4),
+    exponent=st.integers(-150, 150),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=SEEDS,
+)
+def test_valid_parameters_are_accepted_by_gmm_params(k, d, exponent, dtype, seed):
+    # Dirichlet weights normalised in their own precision, SPD covariances at any scale
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.ones(k)).astype(dtype)
+    weights = weights / weights.sum()
+    factors = rng.normal(size=(k, d, d)) * 10.0**exponent
+    covariances = factors @ np.swapaxes(factors, 1, 2) + 10.0 ** (2 * exponent) * np.eye(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        params = emlib.GMMParams(weights, rng.normal(size=(k, d)) * 10.0**exponent, covariances)
+    check_gmm_params(params, k=k, d=d)
+

@@ -34,7 +34,9 @@ def test_classification_log_likelihood_never_decreases(seed, covariance_type):
     rng, X = blobs(seed)
     start = start_from_rows(rng, X, 3)
     try:
-        fit = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", emlib.DegenerateFitWarning)  # a cluster may win no point
+            fit = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=0.0)
     except emlib.SingularCovarianceError:
         assume(False)  # a cluster of fewer than D + 1 distinct points: pure ML is undefined there
     steps = np.diff(fit.log_likelihoods)
@@ -56,6 +58,7 @@ def test_terminates_in_finitely_many_iterations_on_random_data(seed, n, d, k, co
     assume(len(np.unique(X, axis=0)) >= k)
     with warnings.catch_warnings():
         warnings.simplefilter("error", emlib.ConvergenceWarning)
+        warnings.simplefilter("ignore", emlib.DegenerateFitWarning)  # random data: clusters may empty
         fit = emlib.fit_gmm(X, k, method="hard", covariance_type=covariance_type, random_state=seed, max_iter=10_000)
     assert fit.converged and fit.n_iter < 10_000
     assert np.all(np.isfinite(fit.log_likelihoods))
@@ -113,15 +116,17 @@ def test_a_component_that_loses_every_point_gets_weight_zero_and_keeps_its_param
     X = np.vstack([rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 6.0])
     far_mean, far_covariance = [50.0, 50.0], np.eye(2) * 0.5
     start = emlib.GMMParams([0.4, 0.4, 0.2], [[0.0, 0.0], [6.0, 6.0], far_mean], [np.eye(2), np.eye(2), far_covariance])
-    fit = emlib.fit_gmm(X, 3, init=start, method="hard")
-    assert fit.converged
+    with pytest.warns(emlib.DegenerateFitWarning, match=r"components \[2\]"):
+        fit = emlib.fit_gmm(X, 3, init=start, method="hard")
+    assert fit.converged and fit.degenerate.tolist() == [False, False, True]
     assert fit.params.weights[2] == 0.0
     np.testing.assert_array_equal(fit.params.means[2], far_mean)
     np.testing.assert_array_equal(fit.params.covariances[2], far_covariance)
     assert np.all(fit.responsibilities[:, 2] == 0.0)
     assert np.all(np.isfinite(fit.log_likelihoods))
     # deterministic: the same call gives the same result, bit for bit
-    again = emlib.fit_gmm(X, 3, init=start, method="hard")
+    with pytest.warns(emlib.DegenerateFitWarning):
+        again = emlib.fit_gmm(X, 3, init=start, method="hard")
     np.testing.assert_array_equal(again.params.means, fit.params.means)
 
 
@@ -129,7 +134,8 @@ def test_an_empty_component_under_tied_covariance_shares_the_fitted_covariance()
     rng = np.random.default_rng(4)
     X = np.vstack([rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 6.0])
     start = emlib.GMMParams([0.4, 0.4, 0.2], [[0.0, 0.0], [6.0, 6.0], [60.0, 60.0]], np.stack([np.eye(2)] * 3))
-    fit = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type="tied")
+    with pytest.warns(emlib.DegenerateFitWarning, match=r"components \[2\]"):
+        fit = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type="tied")
     assert fit.params.weights[2] == 0.0
     np.testing.assert_allclose(fit.params.covariances[2], fit.params.covariances[0], rtol=1e-15)
 
