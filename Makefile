@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute reproducible check-site bench-squarem bench-performance clean
+.PHONY: book test lab execute reproducible check-site bench-squarem bench-performance bench-defaults clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-squarem: $(STAMP)
 ## bench-performance: emlib vs scikit-learn per EM iteration and end to end (writes benchmarks/results/performance.json)
 bench-performance: $(STAMP)
 	$(BIN)/python benchmarks/performance.py
+
+## bench-defaults: the cases of "Correct fits at default settings" (writes benchmarks/results/default_settings.json)
+bench-defaults: $(STAMP)
+	$(BIN)/python benchmarks/default_settings.py
 
 ## check-site: open every page of the built site in headless Chromium and check it (needs make book first)
 check-site: $(STAMP)

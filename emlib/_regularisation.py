@@ -1,8 +1,9 @@
 """The data's own scale, and the regulariser that keeps the M-step's covariances non-singular.
 
 Two things in a Gaussian-mixture fit need a sense of "small": the regularisation that keeps a
-covariance away from singularity, and the test that says a covariance *is* singular. Both are
-measured here against the data's own spread, so that neither depends on the units of X:
+covariance away from singularity, and the test that says a covariance *is* singular (at the
+rounding level of the data's coordinates, :meth:`Regulariser.check_not_singular`). Neither
+depends on the units of X:
 
 - the **data scale** T (book eq. :eq:`soft-em-data-scale`): the weighted covariance of X for
   full and tied covariances, its diagonal for diagonal ones, the mean variance times I for
@@ -244,9 +245,10 @@ def singular_covariance_error(component: int, covariance_type: str, reg_covar: f
     """The error for an M-step covariance that collapsed, naming the component and the remedy."""
     which = "the shared (tied) covariance" if covariance_type == "tied" else f"component {component}"
     return SingularCovarianceError(
-        f"the M-step covariance of {which} is singular (reg_covar={reg_covar:.3g}): relative to the"
-        " data's own spread, the component has collapsed onto a point or a lower-dimensional"
-        " subspace of the data. Use fit_gmm's default regulariser (reg_covar=None, a data-scaled"
-        " prior), reg_covar > 0, fewer components, or another initialisation.",
+        f"the M-step covariance of {which} is singular (reg_covar={reg_covar:.3g}): to within the"
+        " rounding of the data's coordinates, the component has collapsed onto a point or a"
+        " lower-dimensional subspace of the data. Use fit_gmm's default regulariser"
+        " (reg_covar=None, a data-scaled prior), reg_covar > 0, fewer components, or another"
+        " initialisation.",
         component=component,
     )
