@@ -257,8 +257,8 @@ def fit_gmm(
     soon as the objective per unit of weight rises by no more than ``tol`` in one
     iteration, (ℓ_{t+1} − ℓ_t) / Σ_n w_n ≤ tol (ℓ the log-posterior under the default prior).
     A fall, which only rounding can cause in EM and MAP-EM, also stops. With an absolute
-    ``reg_covar``, which can make the log-likelihood fall, the rule is |ℓ_{t+1} − ℓ_t| / Σ_n w_n ≤
-    tol. The rule is invariant to rescaling the data. With ``tol=0`` the loop runs until
+    ``reg_covar``, which can make the log-likelihood fall, the rule asks the absolute change
+    per unit of weight to be at most ``tol``. The rule is invariant to rescaling the data. With ``tol=0`` the loop runs until
     ``max_iter`` unless the objective stops rising.
 
     **Degenerate components** (``GMMFit.degenerate``): weight 0, or a covariance that in some
@@ -330,7 +330,7 @@ def fit_gmm(
       the default prior the fit is finite and valid, and the collapsed component is flagged in
       ``degenerate``; with ``reg_covar=0`` a collapse raises :class:`emlib.SingularCovarianceError`.
     - *Collinear or constant columns, all rows identical*: the data have no spread in some
-      direction, so T borrows a scale there (:func:`emlib._regularisation.data_scale`), and every
+      direction, so T borrows a scale there (``emlib/_regularisation.py``), and every
       component is degenerate in that direction; more components than distinct rows raise a
       ValueError naming ``n_components``.
     - *A component that loses all its points* (its responsibilities underflow to zero
