@@ -145,6 +145,12 @@ class Regulariser:
             return cls(scale, 0.0, RELATIVE_REG_COVAR * weights.sum() * scale)
         return cls(scale, float(reg_covar), None)
 
+    def _prior_factor(self) -> np.ndarray:
+        """L_Ψ with Ψ = L_Ψ L_Ψᵀ, computed once (the log-prior is evaluated every iteration)."""
+        if "_factor" not in self.__dict__:
+            object.__setattr__(self, "_factor", np.linalg.cholesky(self.prior_scale))
+        return self.__dict__["_factor"]
+
     @property
     def monotone(self) -> bool:
         """Whether EM provably increases the objective (no absolute reg_covar)."""
@@ -166,7 +172,7 @@ class Regulariser:
         """
         if self.prior_scale is None:
             return 0.0
-        factor = np.linalg.cholesky(self.prior_scale)
+        factor = self._prior_factor()
         components = params.precision_cholesky[:1] if covariance_type == "tied" else params.precision_cholesky
         with np.errstate(over="ignore"):
             traces = np.sum(np.matmul(np.swapaxes(components, 1, 2), factor) ** 2, axis=(1, 2))

@@ -149,7 +149,7 @@ def maximization(
 
     with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
         if covariance_type in ("diag", "spherical"):
-            means, scatter = _diagonal_moments(X, weighted_block, counts)
+            means, scatter = _diagonal_moments(X, weighted_block, counts, sample_weight)
         else:
             means, scatter = _centred_moments(X, weighted_block, counts, diagonal=False)
         covariances = _COVARIANCE_UPDATES[covariance_type](scatter, counts, total)
@@ -201,7 +201,7 @@ def _centred_moments(X, weighted_block, counts, diagonal):
 CANCELLATION_LIMIT = 1e-4
 
 
-def _diagonal_moments(X, weighted_block, counts):
+def _diagonal_moments(X, weighted_block, counts, sample_weight):
     """Means and diagonal scatters, shapes (K, D): one pass of matrix products, exact where needed.
 
     About the weighted data centre c, Σ_n r_nk (x_n − c) and Σ_n r_nk (x_n − c)² are two matrix
@@ -210,7 +210,7 @@ def _diagonal_moments(X, weighted_block, counts):
     row, data far from the origin relative to a cluster's width): such components are recomputed
     by :func:`_centred_moments`, so every component keeps the accuracy of the centred formula.
     """
-    centre = sum(weighted_block(rows).sum(axis=1) @ X[rows] for rows in chunks(*X.shape)) / counts.sum()
+    centre = (sample_weight @ X) / sample_weight.sum()  # the data's weighted mean: rows of r sum to one
     sums = np.zeros((len(counts), X.shape[1]))
     squares = np.zeros_like(sums)
     for rows in chunks(*X.shape):
