@@ -125,9 +125,8 @@ OFFSETS = [0.0, 1e3, 1e8]  # in the data's own units: the transformed data are c
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_scale_and_translation_equivariance(scale, offset, covariance_type):
     # fitting c (X + o) from the transformed start gives the transformed fit, and log-likelihoods
-    # shifted by exactly −N D log c (book eq. (soft-em-reg-covar): the default regularisation is
-    # relative, so it transforms too). X is dyadic, so X + o is exact.
-    rng = np.random.default_rng(3)
+    # shifted by exactly −N D log c (book eq. (soft-em-data-prior): the default prior scale is
+    # the data's, so it transforms too). X is dyadic, so X + o is exact.
     X = np.round(two_blobs(3, n=80) * 64) / 64
     start = emlib.GMMParams([0.3, 0.7], [[-1.0, 0.5], [3.0, 3.5]], [np.diag([2.0, 1.0]), np.diag([1.5, 0.5])])
     transformed_start = emlib.GMMParams(start.weights, scale * (start.means + offset), scale**2 * start.covariances)

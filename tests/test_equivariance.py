@@ -87,7 +87,6 @@ def test_a_change_of_units_on_real_data_with_eleven_decades_of_variance(covarian
     # units, so the fit of the z-scores, mapped back, is the fit of the original data
     X = np.loadtxt(DATA / "wdbc.csv", delimiter=",", skiprows=1)
     mean, std = X.mean(axis=0), X.std(axis=0)
-    A = np.diag(1.0 / std)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", emlib.DegenerateFitWarning)
         original = emlib.fit_gmm(X, 2, covariance_type=covariance_type, random_state=0)
