@@ -30,9 +30,7 @@ __all__ = [
     "RELATIVE_REG_COVAR",
     "Regulariser",
     "data_scale",
-    "power_of_two_near",
     "singular_covariance_error",
-    "weighted_moments",
 ]
 
 #: ε of the default prior: Ψ = ε (Σ_n w_n) T, so a component of weight π_k gets about ε T / π_k.
@@ -43,12 +41,7 @@ RELATIVE_REG_COVAR = 1e-6
 SINGULAR_UNITS = 100.0
 
 
-def power_of_two_near(value: float) -> float:
-    """The power of two nearest to ``value`` > 0 in log scale (multiplying by it is exact)."""
-    return float(2.0 ** np.round(np.log2(value)))
-
-
-def weighted_moments(X: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _weighted_moments(X: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The weighted mean and covariance of the rows of X, shapes (D,) and (D, D).
 
     Two passes: a first mean, then the scatter about it with the corrected two-pass formula
@@ -75,7 +68,7 @@ def data_scale(X: np.ndarray, weights: np.ndarray, covariance_type: str) -> np.n
     are equivariant under c·I but, having no intrinsic scale to follow, not under general maps.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, covariance = weighted_moments(X, weights)
+        mean, covariance = _weighted_moments(X, weights)
     if not (np.all(np.isfinite(covariance)) and np.all(np.isfinite(mean))):
         raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
     variances = _variances_with_fallback(np.diagonal(covariance).copy(), mean)

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._regularisation import power_of_two_near
 from .params import GMMParams
 
 __all__ = ["Units"]
+
+
+def _power_of_two_near(value: float) -> float:
+    """The power of two nearest to ``value`` > 0 in log scale (multiplying by it is exact)."""
+    return float(2.0 ** np.round(np.log2(value)))
 
 
 def _power_of_two_below(value: float) -> float:
@@ -42,10 +46,10 @@ class Units:
             bound = _power_of_two_below(largest)  # X / bound lies in (−2, 2): no overflow below
             scaled, share = X / bound, weights / weights.sum()
             spread = np.sqrt(np.mean(share @ (scaled - share @ scaled) ** 2))
-            length = bound * power_of_two_near(spread) if spread > 0 else bound
+            length = bound * _power_of_two_near(spread) if spread > 0 else bound
         with np.errstate(over="ignore"):
             mean_weight = np.mean(weights)
-        return cls(length, power_of_two_near(mean_weight))
+        return cls(length, _power_of_two_near(mean_weight))
 
     def data(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):

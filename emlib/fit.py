@@ -9,7 +9,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ._kmeans import kmeans_plus_plus, lloyd
-from ._regularisation import Regulariser, weighted_moments
+from ._regularisation import Regulariser
 from ._units import Units
 from ._validation import (
     check_count,
@@ -23,7 +23,7 @@ from ._validation import (
 from .acceleration import run_squarem
 from .expectation import gaussian_log_densities, log_weights, posterior
 from .hard import run_hard_em
-from .latent import ConvergenceWarning, LatentVariableModel, run_em, warn_not_converged
+from .latent import ConvergenceWarning, LatentVariableModel, freeze_arrays, rebuilt_by_constructor, run_em, warn_not_converged
 from .maximization import maximization, maximization_keeping_empty
 from .params import GMMParams
 
@@ -180,15 +180,10 @@ class GMMFit:
     degenerate: np.ndarray
 
     def __post_init__(self):
-        for name in ("log_likelihoods", "objectives", "responsibilities", "covariance_prior", "degenerate"):
-            value = getattr(self, name)
-            if value is not None:
-                value = np.array(value)
-                value.flags.writeable = False
-                object.__setattr__(self, name, value)
+        freeze_arrays(self, ("log_likelihoods", "objectives", "responsibilities", "covariance_prior", "degenerate"))
 
     def __reduce__(self):  # copies and pickles are rebuilt by the constructor, read-only again
-        return (_rebuild_fit, ({name: getattr(self, name) for name in self.__dataclass_fields__},))
+        return rebuilt_by_constructor(self)
 
     def __repr__(self) -> str:
         flagged = np.flatnonzero(self.degenerate)
@@ -199,10 +194,6 @@ class GMMFit:
             f" n_iter={self.n_iter}, converged={self.converged},"
             f" log_likelihood={self.log_likelihoods[-1]:.6f}{degenerate})"
         )
-
-
-def _rebuild_fit(fields: dict) -> GMMFit:
-    return GMMFit(**fields)
 
 
 def fit_gmm(
@@ -475,7 +466,7 @@ def _kmeans_plus_plus_start(X, weights, n_components, covariance_type, regularis
             f"n_components={n_components} exceeds the number of distinct rows of X with positive"
             f" sample_weight ({n_distinct}, at float64 precision): k-means++ cannot seed that many clusters"
         )
-    mean, _ = weighted_moments(X, weights)
+    mean = (weights @ X) / weights.sum()  # k-means is unchanged by a shift: any centre would do
     whitened = solve_triangular(np.linalg.cholesky(regulariser.scale), (X - mean).T, lower=True).T
     for _ in range(KMEANS_ATTEMPTS):
         try:

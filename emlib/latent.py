@@ -214,17 +214,27 @@ class EMResult:
     objectives: np.ndarray | None = None
 
     def __post_init__(self):
-        for name in ("log_likelihoods", "posterior", "objectives"):
-            value = getattr(self, name)
-            if value is not None:
-                value = np.array(value, dtype=float)
-                value.flags.writeable = False
-                object.__setattr__(self, name, value)
+        freeze_arrays(self, ("log_likelihoods", "posterior", "objectives"))
         if self.objectives is None:
             object.__setattr__(self, "objectives", self.log_likelihoods)
 
     def __reduce__(self):  # copies and pickles are rebuilt by the constructor, read-only again
-        return (_rebuild, (type(self), {name: getattr(self, name) for name in self.__dataclass_fields__}))
+        return rebuilt_by_constructor(self)
+
+
+def freeze_arrays(result, names) -> None:
+    """Replace the named fields of a frozen dataclass by read-only array copies (None stays None)."""
+    for name in names:
+        value = getattr(result, name)
+        if value is not None:
+            value = np.array(value)
+            value.flags.writeable = False
+            object.__setattr__(result, name, value)
+
+
+def rebuilt_by_constructor(result):
+    """``__reduce__`` for a frozen result: copies and pickles call the constructor with every field."""
+    return (_rebuild, (type(result), {name: getattr(result, name) for name in result.__dataclass_fields__}))
 
 
 def _rebuild(cls, fields: dict):
