@@ -1,20 +1,27 @@
 """emlib: the reference implementation of the EM book.
 
-EM for Gaussian mixtures (and for any latent-variable model with a discrete label) in log
-space, with validated inputs. Every function names, in its docstring, the book equation it
-implements.
+One model interface (:class:`LatentVariableModel`: an E-step that returns expected sufficient
+statistics with the log-likelihood, an M-step from those statistics) and one family of
+drivers over it (EM, classification EM, SQUAREM: :func:`fit_em`). The Gaussian mixture
+(:func:`fit_gmm`, the scikit-learn-style estimator :class:`GaussianMixture`) and the binomial
+mixture are models on that interface. Everything is computed in log space from validated
+inputs, and every function names, in its docstring, the book equation it implements.
 """
 
 from . import datasets
 from .binomial import BinomialMixture, BinomialMixtureParams
-from .bound import complete_log_likelihood, elbo, posterior_kl
-from .expectation import component_log_densities, e_step, log_likelihood
-from .fit import DegenerateFitWarning, GaussianMixture, GMMFit, fit_gmm
-from .latent import ConvergenceWarning, EMResult, LatentVariableModel, fit_em
+from .bound import complete_log_likelihood, elbo, expected_complete_log_likelihood, posterior_kl
+from .drivers import ConvergenceWarning, fit_em
+from .estimator import GaussianMixture
+from .expectation import component_log_densities, e_step, hard_assignments, log_likelihood
+from .fit import DegenerateFitWarning, fit_gmm
+from .gaussian_mixture import GaussianMixtureModel
 from .maximization import m_step
+from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError
+from .result import EMResult
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BinomialMixture",
@@ -22,18 +29,22 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateFitWarning",
     "EMResult",
-    "GMMFit",
+    "EStep",
     "GMMParams",
     "GaussianMixture",
+    "GaussianMixtureModel",
     "LatentVariableModel",
+    "MixtureModel",
     "SingularCovarianceError",
     "complete_log_likelihood",
     "component_log_densities",
     "datasets",
     "e_step",
     "elbo",
+    "expected_complete_log_likelihood",
     "fit_em",
     "fit_gmm",
+    "hard_assignments",
     "log_likelihood",
     "m_step",
     "posterior_kl",

@@ -91,6 +91,22 @@ class Units:
             )
         return GMMParams(params.weights, means, covariances)
 
+    def prior_out(self, prior_scale: np.ndarray | None) -> np.ndarray | None:
+        """The prior scale Ψ in the units of X and of the weights, u s² Ψ' (a ValueError if float64 cannot hold it)."""
+        if prior_scale is None:
+            return None
+        with np.errstate(over="ignore", under="ignore"):
+            prior = prior_scale * self.weight * self.length * self.length
+        diagonal = np.diagonal(prior)
+        if not (np.all(np.isfinite(prior)) and np.all(diagonal >= np.finfo(np.float64).tiny)):
+            decades = np.log10(self.length)
+            raise ValueError(
+                f"the prior scale Ψ cannot be represented in the units of X: X's spread is about 1e{decades:.0f},"
+                " so Ψ (a millionth of its covariance) is beyond the range of float64; rescale X (for example"
+                " standardise it) and fit again"
+            )
+        return prior
+
     def totals_out(self, totals, internal_weight: float, n_features: int) -> np.ndarray:
         """Log-likelihoods (or log-posteriors) in the units of X and of the weights.
 

@@ -11,6 +11,23 @@ import numbers
 
 import numpy as np
 
+__all__ = [
+    "COVARIANCE_TYPES",
+    "as_float_array",
+    "check_count",
+    "check_covariance_type",
+    "check_data",
+    "check_labels",
+    "check_mixture_weights",
+    "check_nonnegative_real",
+    "check_positive_real",
+    "check_random_state",
+    "check_representable",
+    "check_responsibilities",
+    "check_sample_weight",
+    "input_precision",
+]
+
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 #: How far mixture weights may sum from one before they are rejected (they are then renormalised):
 #: 1e-8, or, for weights given in a lower precision (float32, float16), the rounding of a sum of K
@@ -154,18 +171,6 @@ def check_count(value, name: str, minimum: int) -> int:
     return value
 
 
-def check_params_match(X: np.ndarray, params, name: str = "params") -> None:
-    """Raise unless ``params`` is a GMMParams whose dimension equals X's number of columns."""
-    from .params import GMMParams
-
-    if not isinstance(params, GMMParams):
-        raise TypeError(f"{name} must be an emlib.GMMParams; got {type(params).__name__}")
-    if params.n_features != X.shape[1]:
-        raise ValueError(
-            f"{name} has dimension {params.n_features} but X has {X.shape[1]} columns (features)"
-        )
-
-
 def check_labels(labels, n_samples: int, n_components: int, name: str = "z") -> np.ndarray:
     """Return hard labels as an int array of shape (N,) with values in 0..K-1."""
     array = np.asarray(labels)
@@ -216,3 +221,10 @@ def check_random_state(value, name: str) -> np.random.Generator:
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer seed; got {value}")
     return np.random.default_rng(int(value))
+
+
+def check_representable(value: float, what: str) -> float:
+    """``value`` if it is finite; a ValueError saying so if a sum of finite terms overflowed float64."""
+    if not np.isfinite(value):
+        raise ValueError(f"{what} is beyond the range of float64 ({value}); rescale X")
+    return value

@@ -1,7 +1,8 @@
 """A mixture of binomials: runs of coin tosses, each run made with one of K coins of unknown bias.
 
-The second implementation of :class:`emlib.LatentVariableModel`, to show that EM is a general
-method: only the conditional density and the M-step differ from the Gaussian mixture.
+The second :class:`emlib.MixtureModel`, to show that EM is a general method: only the
+conditional density and the M-step differ from the Gaussian mixture; the E-step and every
+driver (EM, hard EM, SQUAREM) are shared.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binom
 
-from ._validation import as_float_array, check_count, check_mixture_weights, check_random_state, input_precision
-from .latent import LatentVariableModel
+from ._validation import as_float_array, check_count, check_mixture_weights, input_precision
+from .model import MixtureModel
+
+__all__ = ["BinomialMixture", "BinomialMixtureParams"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +59,7 @@ class BinomialMixtureParams:
         return f"BinomialMixtureParams(n_components={self.n_components})"
 
 
-class BinomialMixture(LatentVariableModel):
+class BinomialMixture(MixtureModel):
     """Runs of ``n_trials`` tosses, each run made with one of K coins (a binomial mixture).
 
     With z_n the coin of run n and x_n its number of heads,
@@ -104,8 +107,9 @@ class BinomialMixture(LatentVariableModel):
         """log Binomial(x_n | n_trials, p_k), shape (N, K)."""
         return binom.logpmf(X[:, np.newaxis], self.n_trials, params.probabilities[np.newaxis, :])
 
-    def maximize(self, X: np.ndarray, posterior: np.ndarray, sample_weight: np.ndarray, previous=None) -> BinomialMixtureParams:
-        weighted = posterior * sample_weight[:, np.newaxis]
+    def maximization(self, X: np.ndarray, weights: np.ndarray, statistics: np.ndarray, previous) -> BinomialMixtureParams:
+        """π_k = N_k / Σ_n w_n, p_k = Σ_n w_n γ_nk x_n / (n_trials N_k); a coin with N_k = 0 keeps ``previous``'s p_k, with weight 0."""
+        weighted = statistics * weights[:, np.newaxis]
         counts = weighted.sum(axis=0)  # N_k
         empty = counts <= np.finfo(np.float64).tiny
         if np.any(empty) and previous is None:
@@ -117,32 +121,26 @@ class BinomialMixture(LatentVariableModel):
             probabilities = np.clip((weighted.T @ X) / (self.n_trials * counts), 0.0, 1.0)
         if np.any(empty):  # as for the Gaussian mixture: weight 0, previous parameter kept
             probabilities = np.where(empty, previous.probabilities, probabilities)
-        return BinomialMixtureParams(np.where(empty, 0.0, counts) / sample_weight.sum(), probabilities)
+        return BinomialMixtureParams(np.where(empty, 0.0, counts) / weights.sum(), probabilities)
 
-    def sample(self, params: BinomialMixtureParams, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Draw n runs: the head count of each and the coin that made it.
+    def flatten(self, params: BinomialMixtureParams) -> np.ndarray:
+        return np.concatenate([params.weights, params.probabilities])
 
-        Parameters
-        ----------
-        params : BinomialMixtureParams
-        n : int
-            Number of runs (>= 0).
-        rng : numpy.random.Generator or int
-            Random generator or seed.
+    def unflatten(self, vector: np.ndarray, like: BinomialMixtureParams) -> BinomialMixtureParams | None:
+        k = like.n_components
+        weights, probabilities = vector[:k], vector[k:]
+        if np.any(weights < 0) or np.any((probabilities < 0) | (probabilities > 1)):
+            return None
+        return BinomialMixtureParams(weights / weights.sum(), probabilities)
 
-        Returns
-        -------
-        heads : ndarray of shape (n,), int
-        labels : ndarray of shape (n,), int
-        """
-        self.check_params(None, params)
-        n = check_count(n, "n", minimum=0)
-        if rng is None:
-            raise TypeError("rng must be a numpy.random.Generator or a non-negative integer seed; got None")
-        rng = check_random_state(rng, "rng")
+    def n_parameters(self, params: BinomialMixtureParams) -> int:
+        """(K − 1) weights and K head probabilities."""
+        return 2 * params.n_components - 1
+
+    def draw(self, params: BinomialMixtureParams, n: int, rng: np.random.Generator):
+        """n head counts and the coin of each: z_n ~ Categorical(π), x_n ~ Binomial(n_trials, p_{z_n})."""
         labels = rng.choice(params.n_components, size=n, p=params.weights)
-        heads = rng.binomial(self.n_trials, params.probabilities[labels])
-        return heads, labels
+        return rng.binomial(self.n_trials, params.probabilities[labels]), labels
 
     def __repr__(self) -> str:
         return f"BinomialMixture(n_trials={self.n_trials})"

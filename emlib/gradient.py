@@ -10,6 +10,10 @@ This module computes every object in those statements for full covariances and
 :func:`complete_information`): θ = (π_1, …, π_{K−1}, μ_1, …, μ_K, vech Σ_1, …, vech Σ_K), with
 π_K = 1 − Σ_{k<K} π_k and vech Σ the entries on and below the diagonal, row by row
 (``numpy.tril_indices``). Its length is (K − 1) + K·D + K·D(D + 1)/2.
+
+**Row weights.** Every function takes ``sample_weight`` (book eq. :eq:`soft-em-sample-weights`):
+ℓ = Σ_n w_n log p(x_n | θ), so the statistics below use r_nk = w_n γ_nk, N_k = Σ_n r_nk, and N is
+replaced by W = Σ_n w_n.
 """
 
 from __future__ import annotations
@@ -20,11 +24,28 @@ from dataclasses import dataclass, fields, is_dataclass
 import numpy as np
 from scipy.linalg import cho_solve
 
-from ._validation import as_float_array, check_count, check_data, check_params_match, check_positive_real
 from ._regularisation import Regulariser
-from .expectation import posterior
-from .maximization import maximization
-from .params import GMMParams
+from ._validation import as_float_array, check_count, check_data, check_positive_real, check_sample_weight
+from .expectation import _posterior
+from .maximization import _maximization
+from .params import GMMParams, check_gmm_params
+
+__all__ = [
+    "GMMGradient",
+    "MAX_DENSE_BYTES",
+    "ProjectionBlocks",
+    "complete_information",
+    "convergence_rate",
+    "em_map",
+    "em_map_jacobian",
+    "flatten_gradient",
+    "flatten_params",
+    "log_likelihood_gradient",
+    "observed_information",
+    "projected_gradient",
+    "projection_matrix",
+    "unflatten_params",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,14 +129,15 @@ def _flat_size(params: GMMParams) -> int:
     return (k - 1) + k * d + k * d * (d + 1) // 2
 
 
-def _checked(X, params: GMMParams, dense: str | None = None) -> np.ndarray:
+def _checked(X, params: GMMParams, sample_weight=None, dense: str | None = None):
     """Validated X, and params that match it with every weight positive (the gradient involves 1/π_k).
 
     ``dense`` names a result of shape (P, P) (or, for ``"projection"``, K blocks of D² × D²),
-    whose size is checked before anything is computed.
+    whose size is checked before anything is computed. Returns X and the row weights.
     """
     X = check_data(X)
-    check_params_match(X, params)
+    check_gmm_params(X, params)
+    weights = check_sample_weight(sample_weight, X.shape[0])
     if dense == "projection":
         _check_dense_size(params.n_components * params.n_features**4, "the projection matrix's covariance blocks", params)
     elif dense is not None:  # the covariance blocks are built from D² × D² Kronecker products
@@ -125,14 +147,14 @@ def _checked(X, params: GMMParams, dense: str | None = None) -> np.ndarray:
             "params.weights must all be positive here: the gradient involves 1/π_k and the EM map is"
             " undefined for a component with no responsibility"
         )
-    return X
+    return X, weights
 
 
-def _posterior_statistics(X: np.ndarray, params: GMMParams):
-    """Responsibilities and their sufficient statistics under ``params``."""
-    _, responsibilities = posterior(X, params)
-    counts = responsibilities.sum(axis=0)  # N_k
-    return responsibilities, counts
+def _posterior_statistics(X: np.ndarray, params: GMMParams, weights: np.ndarray):
+    """Weighted responsibilities r_nk = w_n γ_nk under ``params``, and N_k = Σ_n r_nk."""
+    _, responsibilities = _posterior(X, params)
+    responsibilities *= weights[:, np.newaxis]
+    return responsibilities, responsibilities.sum(axis=0)
 
 
 def _precision_times(params: GMMParams, k: int, matrix: np.ndarray) -> np.ndarray:
@@ -141,7 +163,7 @@ def _precision_times(params: GMMParams, k: int, matrix: np.ndarray) -> np.ndarra
 
 
 @_finite_result
-def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
+def log_likelihood_gradient(X, params: GMMParams, *, sample_weight=None) -> GMMGradient:
     """∇ℓ(θ) with respect to the weights, means and covariances, every entry a free coordinate.
 
     Book eq. :eq:`em-gradient-gradient`. With γ_nk the responsibilities, N_k = Σ_n γ_nk and
@@ -164,8 +186,8 @@ def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
     -------
     GMMGradient
     """
-    X = _checked(X, params)
-    responsibilities, counts = _posterior_statistics(X, params)
+    X, sample_weight = _checked(X, params, sample_weight)
+    responsibilities, counts = _posterior_statistics(X, params, sample_weight)
     n_components, n_features = params.n_components, params.n_features
     weights = counts / params.weights
     means = np.empty((n_components, n_features))
@@ -182,7 +204,7 @@ def log_likelihood_gradient(X, params: GMMParams) -> GMMGradient:
 
 
 @_finite_result
-def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
+def projection_matrix(X, params: GMMParams, *, sample_weight=None) -> ProjectionBlocks:
     """Xu and Jordan's projection P(θ) such that the EM step is P(θ) ∇ℓ(θ) (book eq. :eq:`em-gradient-projection`).
 
     Parameters
@@ -198,9 +220,9 @@ def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
         P_π = (diag π − π πᵀ)/N, P_μk = Σ_k/N_k, P_Σk = (2/N_k) Σ_k ⊗ Σ_k. All three are
         symmetric positive (semi-)definite, so P ∇ℓ is an ascent direction.
     """
-    X = _checked(X, params, dense="projection")
-    _, counts = _posterior_statistics(X, params)
-    weights = (np.diag(params.weights) - np.outer(params.weights, params.weights)) / X.shape[0]
+    X, sample_weight = _checked(X, params, sample_weight, dense="projection")
+    _, counts = _posterior_statistics(X, params, sample_weight)
+    weights = (np.diag(params.weights) - np.outer(params.weights, params.weights)) / sample_weight.sum()
     means = params.covariances / counts[:, np.newaxis, np.newaxis]
     covariances = np.stack(
         [2.0 / counts[k] * np.kron(params.covariances[k], params.covariances[k]) for k in range(params.n_components)]
@@ -209,7 +231,7 @@ def projection_matrix(X, params: GMMParams) -> ProjectionBlocks:
 
 
 @_finite_result
-def projected_gradient(X, params: GMMParams) -> GMMGradient:
+def projected_gradient(X, params: GMMParams, *, sample_weight=None) -> GMMGradient:
     """P(θ) ∇ℓ(θ), block by block: the EM step up to one second-order term.
 
     Book eq. :eq:`em-gradient-em-step`. With Δπ, Δμ_k, ΔΣ_k the blocks of P∇ℓ, one EM step
@@ -227,9 +249,9 @@ def projected_gradient(X, params: GMMParams) -> GMMGradient:
     GMMGradient
         The blocks (Δπ, Δμ, ΔΣ) of P(θ) ∇ℓ(θ).
     """
-    X = _checked(X, params)
-    gradient = log_likelihood_gradient(X, params)
-    projection = projection_matrix(X, params)
+    X, sample_weight = _checked(X, params, sample_weight)
+    gradient = log_likelihood_gradient(X, params, sample_weight=sample_weight)
+    projection = projection_matrix(X, params, sample_weight=sample_weight)
     n_features = params.n_features
     weights = projection.weights @ gradient.weights
     means = np.einsum("kij,kj->ki", projection.means, gradient.means)
@@ -237,16 +259,15 @@ def projected_gradient(X, params: GMMParams) -> GMMGradient:
     return GMMGradient(weights, means, covariances.reshape(params.n_components, n_features, n_features))
 
 
-def em_map(X, params: GMMParams) -> GMMParams:
+def em_map(X, params: GMMParams, *, sample_weight=None) -> GMMParams:
     """One EM step M(θ) for a full-covariance mixture without regularisation.
 
     The E-step (book eq. :eq:`soft-em-responsibilities`) followed by the M-step (eqs.
     :eq:`soft-em-mu`, :eq:`soft-em-sigma`, :eq:`soft-em-pi`).
     """
-    X = _checked(X, params)
-    _, responsibilities = posterior(X, params)
-    weights = np.ones(X.shape[0])
-    return maximization(X, responsibilities, weights, "full", Regulariser.for_data(X, weights, "full", 0.0))
+    X, weights = _checked(X, params, sample_weight)
+    _, responsibilities = _posterior(X, params)
+    return _maximization(X, responsibilities, weights, "full", Regulariser.for_data(X, weights, "full", 0.0))
 
 
 def flatten_params(params: GMMParams) -> np.ndarray:
@@ -282,7 +303,7 @@ def unflatten_params(theta, n_components: int, n_features: int) -> GMMParams:
 
 
 @_finite_result
-def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
+def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5, sample_weight=None) -> np.ndarray:
     """M′(θ): the Jacobian of the EM map in the flat parametrisation, by central differences.
 
     Book eq. :eq:`em-gradient-rate`. Column i is [flat M(θ + h e_i) − flat M(θ − h e_i)] / 2h
@@ -303,24 +324,24 @@ def em_map_jacobian(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
     ndarray of shape (P, P)
         P = (K − 1) + K·D + K·D(D + 1)/2.
     """
-    X = _checked(X, params, dense="the Jacobian of the EM map")
+    X, weights = _checked(X, params, sample_weight, dense="the Jacobian of the EM map")
     step = check_positive_real(step, "step")
-    return _flat_derivative(lambda point: flatten_params(em_map(X, point)), params, step)
+    return _flat_derivative(lambda point: flatten_params(em_map(X, point, sample_weight=weights)), params, step)
 
 
 @_finite_result
-def convergence_rate(X, params: GMMParams) -> float:
+def convergence_rate(X, params: GMMParams, *, sample_weight=None) -> float:
     """Spectral radius of M′(θ*) at a fixed point θ*: the linear rate of EM near θ*.
 
     Book eq. :eq:`em-gradient-rate`: ‖θ_{t+1} − θ*‖ ≈ ρ ‖θ_t − θ*‖ for the slowest direction.
     It equals the largest fraction of missing information, the largest eigenvalue of
     I_c⁻¹ (I_c − I_o).
     """
-    return float(np.max(np.abs(np.linalg.eigvals(em_map_jacobian(X, params)))))
+    return float(np.max(np.abs(np.linalg.eigvals(em_map_jacobian(X, params, sample_weight=sample_weight)))))
 
 
 @_finite_result
-def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndarray:
+def observed_information(X, params: GMMParams, *, step: float = 1e-5, sample_weight=None) -> np.ndarray:
     """I_o(θ) = −∇²ℓ(θ) in the flat parametrisation.
 
     Central differences of the analytic gradient (:func:`log_likelihood_gradient`, carried to
@@ -330,14 +351,15 @@ def observed_information(X, params: GMMParams, *, step: float = 1e-5) -> np.ndar
     -------
     ndarray of shape (P, P)
     """
-    X = _checked(X, params, dense="the observed information matrix")
+    X, weights = _checked(X, params, sample_weight, dense="the observed information matrix")
     step = check_positive_real(step, "step")
-    hessian = _flat_derivative(lambda point: flatten_gradient(log_likelihood_gradient(X, point)), params, step)
+    gradient = lambda point: flatten_gradient(log_likelihood_gradient(X, point, sample_weight=weights))  # noqa: E731
+    hessian = _flat_derivative(gradient, params, step)
     return -0.5 * (hessian + hessian.T)
 
 
 @_finite_result
-def complete_information(X, params: GMMParams) -> np.ndarray:
+def complete_information(X, params: GMMParams, *, sample_weight=None) -> np.ndarray:
     """I_c(θ) = −∂²Q(θ′ | θ)/∂θ′² at θ′ = θ, in the flat parametrisation (analytic).
 
     The information the data would carry if the labels were observed, averaged over their
@@ -355,8 +377,8 @@ def complete_information(X, params: GMMParams) -> np.ndarray:
     -------
     ndarray of shape (P, P)
     """
-    X = _checked(X, params, dense="the complete-data information matrix")
-    responsibilities, counts = _posterior_statistics(X, params)
+    X, sample_weight = _checked(X, params, sample_weight, dense="the complete-data information matrix")
+    responsibilities, counts = _posterior_statistics(X, params, sample_weight)
     n_components, n_features = params.n_components, params.n_features
     rows, columns = np.tril_indices(n_features)
     n_tril = rows.size

@@ -19,10 +19,10 @@ from ._validation import (
     check_responsibilities,
     check_sample_weight,
 )
-from .expectation import chunk_size, chunks
+from . import _fast
 from .params import GMMParams, SingularCovarianceError
 
-__all__ = ["m_step"]
+__all__ = ["m_step", "moments_formula"]
 
 
 def m_step(
@@ -30,7 +30,7 @@ def m_step(
     responsibilities,
     *,
     covariance_type: str = "full",
-    reg_covar: float | None = 0.0,
+    reg_covar: float | None = None,
     covariance_prior=None,
     sample_weight=None,
 ) -> GMMParams:
@@ -62,14 +62,14 @@ def m_step(
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
         Structure imposed on the covariances. The result always stores full (K, D, D)
         matrices.
-    reg_covar : float or None, default 0.0
-        Absolute amount added to every covariance diagonal; the default 0 is the pure
-        maximum-likelihood update. ``None`` is :func:`emlib.fit_gmm`'s default: the
-        data-scaled prior Ψ = 10⁻⁶ (Σ_n w_n) T of eq. :eq:`soft-em-data-prior`, T computed from
-        this X and ``sample_weight``.
+    reg_covar : float or None, default None
+        ``None`` (the default everywhere in emlib) is the data-scaled prior
+        Ψ = 10⁻⁶ (Σ_n w_n) T of eq. :eq:`soft-em-data-prior`, T computed from this X and
+        ``sample_weight``. A float is an absolute amount added to every covariance diagonal;
+        ``0`` is the pure maximum-likelihood update.
     covariance_prior : array_like of shape (D, D), optional
         An explicit prior scale Ψ (symmetric positive definite; for example
-        ``GMMFit.covariance_prior``), with ``reg_covar`` 0. For "diag" and "spherical"
+        ``fit.model.covariance_prior`` of a :func:`emlib.fit_gmm` result), instead of ``reg_covar``. For "diag" and "spherical"
         covariances only its diagonal, respectively the mean of its diagonal, acts.
     sample_weight : array_like of shape (N,), optional
         Non-negative row weights (default: all ones).
@@ -95,13 +95,14 @@ def m_step(
     weights = check_sample_weight(sample_weight, X.shape[0])
     regulariser = Regulariser.for_data(X, weights, covariance_type, reg_covar)
     if covariance_prior is not None:
-        if reg_covar != 0.0:
-            raise ValueError("give either covariance_prior or reg_covar > 0 (or reg_covar=None), not both")
-        regulariser = Regulariser(regulariser.scale, 0.0, check_prior_scale(covariance_prior, X.shape[1], covariance_type))
-    return maximization(X, responsibilities, weights, covariance_type, regulariser)
+        if reg_covar is not None and reg_covar != 0.0:
+            raise ValueError("give either covariance_prior or reg_covar > 0, not both")
+        prior = _check_prior_scale(covariance_prior, X.shape[1], covariance_type)
+        regulariser = Regulariser(regulariser.scale, 0.0, prior)
+    return _maximization(X, responsibilities, weights, covariance_type, regulariser)
 
 
-def check_prior_scale(covariance_prior, n_features: int, covariance_type: str) -> np.ndarray:
+def _check_prior_scale(covariance_prior, n_features: int, covariance_type: str) -> np.ndarray:
     """Ψ as a symmetric positive definite (D, D) array, reduced to the structure of ``covariance_type``."""
     prior = as_float_array(covariance_prior, "covariance_prior", ndim=2)
     if prior.shape != (n_features, n_features):
@@ -120,7 +121,7 @@ def check_prior_scale(covariance_prior, n_features: int, covariance_type: str) -
     return prior
 
 
-def maximization(
+def _maximization(
     X: np.ndarray,
     responsibilities: np.ndarray,
     sample_weight: np.ndarray,
@@ -129,9 +130,9 @@ def maximization(
 ) -> GMMParams:
     """:func:`m_step` on inputs that are already validated (used inside the EM loop).
 
-    Two passes over the rows, chunk by chunk (no (N, D) temporary): the first accumulates
-    Σ_n r_nk x_n for a first mean m_k, the second the scatter about m_k and Σ_n r_nk (x_n − m_k),
-    which corrects both the mean and the scatter (r_nk = w_n γ(z_nk)).
+    The moments are those of :func:`moments_formula`, computed chunk by chunk with no (N, D)
+    temporary (``emlib._fast.centred_moments``; for diagonal and spherical covariances one pass
+    of matrix products with a cancellation guard, ``emlib._fast.diagonal_moments``).
     """
     counts = sample_weight @ responsibilities  # N_k, book eq. (soft-em-nk)
     empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
@@ -149,9 +150,9 @@ def maximization(
 
     with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
         if covariance_type in ("diag", "spherical"):
-            means, scatter = _diagonal_moments(X, weighted_block, counts, sample_weight)
+            means, scatter = _fast.diagonal_moments(X, weighted_block, counts, sample_weight)
         else:
-            means, scatter = _centred_moments(X, weighted_block, counts, diagonal=False)
+            means, scatter = _fast.centred_moments(X, weighted_block, counts, diagonal=False)
         covariances = _COVARIANCE_UPDATES[covariance_type](scatter, counts, total)
     if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
         raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
@@ -160,72 +161,33 @@ def maximization(
     return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
 
 
-def _centred_moments(X, weighted_block, counts, diagonal):
-    """Each component's mean μ_k and scatter about it, from data centred on the component.
+def moments_formula(X: np.ndarray, responsibilities: np.ndarray, sample_weight: np.ndarray):
+    """Each component's mean and scatter as the book writes them (eqs. :eq:`soft-em-nk`, :eq:`soft-em-mu`, :eq:`soft-em-sigma`).
 
-    Returns the means, shape (K, D), and S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, shape
-    (K, D, D), or only its diagonal, shape (K, D), when ``diagonal``. With a first mean m_k and
-    d_k = Σ_n r_nk (x_n − m_k) / N_k: μ_k = m_k + d_k and S_k = Σ_n r_nk (x_n − m_k)(x_n − m_k)ᵀ
-    − N_k d_k d_kᵀ (the corrected two-pass formula; d_k is tiny unless m_k lost digits).
+    With r_nk = w_n γ(z_nk): N_k = Σ_n r_nk, μ_k = Σ_n r_nk x_n / N_k and
+    S_k = Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ, the scatter about the component's own mean (never
+    E[xxᵀ] − μμᵀ, which cancels), with the two-pass correction: a first mean m_k, then
+    d_k = Σ_n r_nk (x_n − m_k) / N_k corrects both, μ_k = m_k + d_k and
+    S_k = Σ_n r_nk (x_n − m_k)(x_n − m_k)ᵀ − N_k d_k d_kᵀ. The M-step computes the same numbers
+    chunk by chunk (``emlib._fast``).
+
+    Returns
+    -------
+    counts : ndarray of shape (K,)
+    means : ndarray of shape (K, D)
+    scatter : ndarray of shape (K, D, D)
     """
-    n_components, n_features = len(counts), X.shape[1]
-    sums = np.zeros((n_components, n_features))
-    for rows in chunks(*X.shape):
-        sums += weighted_block(rows).T @ X[rows]
-    first_means = sums / counts[:, np.newaxis]
-
-    deviations = np.zeros((n_components, 1, n_features))
-    scatter = np.zeros((n_components, n_features) if diagonal else (n_components, n_features, n_features))
-    buffer = np.empty((n_components, chunk_size(n_features), n_features))
-    for rows in chunks(*X.shape):
-        block = X[rows]
-        scaled = np.subtract(block[np.newaxis], first_means[:, np.newaxis, :], out=buffer[:, : block.shape[0]])
-        roots = np.sqrt(weighted_block(rows)).T[:, np.newaxis, :]  # √r_nk, (K, 1, m)
-        scaled *= np.swapaxes(roots, 1, 2)  # √r_nk (x_n − m_k): its products are r_nk-weighted
-        deviations += np.matmul(roots, scaled)  # Σ_n r_nk (x_n − m_k)
-        if diagonal:
-            scatter += np.einsum("kmd,kmd->kd", scaled, scaled)
-        else:
-            scatter += np.matmul(np.swapaxes(scaled, 1, 2), scaled)
-    corrections = deviations[:, 0, :] / counts[:, np.newaxis]  # d_k
-    if diagonal:
-        scatter -= counts[:, np.newaxis] * corrections**2
-    else:
-        scatter -= counts[:, np.newaxis, np.newaxis] * (corrections[:, :, np.newaxis] * corrections[:, np.newaxis, :])
-    return first_means + corrections, scatter
-
-
-#: The shortcut of :func:`_diagonal_moments` is kept for a component only if, in every feature, its
-#: variance is at least this share of its mean square about the data's centre (at most four of the
-#: sixteen digits cancelled); other components are recomputed from data centred on them.
-CANCELLATION_LIMIT = 1e-4
-
-
-def _diagonal_moments(X, weighted_block, counts, sample_weight):
-    """Means and diagonal scatters, shapes (K, D): one pass of matrix products, exact where needed.
-
-    About the weighted data centre c, Σ_n r_nk (x_n − c) and Σ_n r_nk (x_n − c)² are two matrix
-    products for all components at once (no (K, N, D) work), and S_kd = Σ r (x − c)² − N_k (μ_k − c)².
-    That difference cancels when a component is narrow compared with its distance from c (a far
-    row, data far from the origin relative to a cluster's width): such components are recomputed
-    by :func:`_centred_moments`, so every component keeps the accuracy of the centred formula.
-    """
-    centre = (sample_weight @ X) / sample_weight.sum()  # the data's weighted mean: rows of r sum to one
-    sums = np.zeros((len(counts), X.shape[1]))
-    squares = np.zeros_like(sums)
-    for rows in chunks(*X.shape):
-        weighted, shifted = weighted_block(rows), X[rows] - centre
-        sums += weighted.T @ shifted
-        squares += weighted.T @ (shifted * shifted)
-    offsets = sums / counts[:, np.newaxis]
-    scatter = squares - counts[:, np.newaxis] * offsets**2
-    means = centre + offsets
-    cancelled = np.flatnonzero(np.any(~(scatter >= CANCELLATION_LIMIT * squares), axis=1))
-    if cancelled.size:
-        means[cancelled], scatter[cancelled] = _centred_moments(
-            X, lambda rows: weighted_block(rows)[:, cancelled], counts[cancelled], diagonal=True
-        )
-    return means, scatter
+    weighted = responsibilities * sample_weight[:, np.newaxis]  # r_nk
+    counts = weighted.sum(axis=0)
+    means = np.empty((len(counts), X.shape[1]))
+    scatter = np.empty((len(counts), X.shape[1], X.shape[1]))
+    for k in range(len(counts)):
+        first_mean = weighted[:, k] @ X / counts[k]
+        deviations = X - first_mean
+        correction = weighted[:, k] @ deviations / counts[k]
+        means[k] = first_mean + correction
+        scatter[k] = (weighted[:, k] * deviations.T) @ deviations - counts[k] * np.outer(correction, correction)
+    return counts, means, scatter
 
 
 def _full(scatter, counts, total):  # eq. (soft-em-sigma)
@@ -250,7 +212,7 @@ def _spherical(variances_times_counts, counts, total):  # eq. (soft-em-sigma-sph
 _COVARIANCE_UPDATES = {"full": _full, "tied": _tied, "diag": _diag, "spherical": _spherical}
 
 
-def maximization_keeping_empty(
+def _maximization_keeping_empty(
     X: np.ndarray,
     responsibilities: np.ndarray,
     sample_weight: np.ndarray,
@@ -268,9 +230,9 @@ def maximization_keeping_empty(
     """
     occupied = np.flatnonzero(sample_weight @ responsibilities > np.finfo(np.float64).tiny)
     if occupied.size == previous.n_components:
-        return maximization(X, responsibilities, sample_weight, covariance_type, regulariser)
+        return _maximization(X, responsibilities, sample_weight, covariance_type, regulariser)
     try:
-        fitted = maximization(X, responsibilities[:, occupied], sample_weight, covariance_type, regulariser)
+        fitted = _maximization(X, responsibilities[:, occupied], sample_weight, covariance_type, regulariser)
     except SingularCovarianceError as error:  # report the component's index in the full mixture
         raise singular_covariance_error(int(occupied[error.component]), covariance_type, regulariser.additive) from None
     weights = np.zeros(previous.n_components)

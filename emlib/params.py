@@ -9,6 +9,8 @@ from scipy.linalg import solve_triangular
 
 from ._validation import as_float_array, check_mixture_weights, input_precision
 
+__all__ = ["GMMParams", "SingularCovarianceError", "check_gmm_params", "cholesky_factors"]
+
 #: Relative asymmetry of a covariance matrix tolerated (and removed by symmetrising).
 SYMMETRY_TOLERANCE = 1e-10
 
@@ -93,10 +95,6 @@ class GMMParams:
         Upper-triangular P_k = L_k⁻ᵀ, so that Σ_k⁻¹ = P_k P_kᵀ and the Mahalanobis distance
         is ‖(x − μ_k)ᵀ P_k‖². It is obtained from L_k by a triangular solve (K·D³/3 work,
         once), so that the per-row work of the E-step is a matrix product.
-    structure : {"diagonal", "tied", "full"}
-        What the covariances happen to be: all diagonal, all equal (and not diagonal), or
-        neither. Density evaluations use it to skip work (a diagonal covariance needs no
-        matrix product); results do not depend on it.
 
     Raises
     ------
@@ -120,7 +118,6 @@ class GMMParams:
     covariances: np.ndarray
     covariance_cholesky: np.ndarray = field(init=False, repr=False)
     precision_cholesky: np.ndarray = field(init=False, repr=False)
-    structure: str = field(init=False, repr=False)
 
     def __post_init__(self):
         precision = input_precision(self.weights)
@@ -167,7 +164,6 @@ class GMMParams:
         ):
             value.flags.writeable = False
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "structure", _structure(covariances))
 
     def __reduce__(self):
         """Copies (``copy``, ``deepcopy``, ``pickle``) are rebuilt by the constructor.
@@ -189,10 +185,9 @@ class GMMParams:
         return f"GMMParams(n_components={self.n_components}, n_features={self.n_features})"
 
 
-def _structure(covariances: np.ndarray) -> str:
-    off_diagonal = covariances * (1.0 - np.eye(covariances.shape[1]))
-    if not np.any(off_diagonal):
-        return "diagonal"
-    if np.all(covariances == covariances[0]):
-        return "tied"
-    return "full"
+def check_gmm_params(X: np.ndarray, params, name: str = "params") -> None:
+    """Raise unless ``params`` is a GMMParams whose dimension equals X's number of columns."""
+    if not isinstance(params, GMMParams):
+        raise TypeError(f"{name} must be an emlib.GMMParams; got {type(params).__name__}")
+    if params.n_features != X.shape[1]:
+        raise ValueError(f"{name} has dimension {params.n_features} but X has {X.shape[1]} columns (features)")

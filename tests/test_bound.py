@@ -139,3 +139,77 @@ def test_bad_labels(z, error, message):
     _, X, params = random_problem(0, n=4)
     with pytest.raises(error, match=message):
         emlib.complete_log_likelihood(X, z, params)
+
+
+# --------------------------------------------------------------------------
+# Q(θ, θ_old) and row weights
+# --------------------------------------------------------------------------
+def _q_problem():
+    rng = np.random.default_rng(5)
+    truth = emlib.GMMParams([0.4, 0.6], [[0.0, 0.0], [3.0, 1.0]], [np.eye(2), [[2.0, 0.5], [0.5, 1.0]]])
+    X, _ = emlib.datasets.sample_gmm(truth, 200, rng)
+    old = emlib.GMMParams([0.5, 0.5], [[0.5, 0.0], [2.0, 2.0]], [np.eye(2), np.eye(2)])
+    return rng, X, old
+
+
+def test_q_plus_the_entropy_is_the_elbo_at_the_old_posterior():
+    # book eq. (soft-em-q) and (elbo-kl-q-plus-entropy): L(γ(θ_old), θ) = Q(θ, θ_old) + H(γ(θ_old))
+    rng, X, old = _q_problem()
+    theta = emlib.m_step(X, emlib.e_step(X, old), reg_covar=0.0)
+    gamma = emlib.e_step(X, old)
+    entropy = -np.sum(gamma * np.log(gamma))
+    q = emlib.expected_complete_log_likelihood(X, theta, old)
+    assert q + entropy == pytest.approx(emlib.elbo(X, theta, gamma), rel=1e-12)
+    # Q from its definition, one component at a time with scipy
+    joint = np.column_stack(
+        [np.log(w) + multivariate_normal(m, c).logpdf(X) for w, m, c in zip(theta.weights, theta.means, theta.covariances)]
+    )
+    assert q == pytest.approx(np.sum(gamma * joint), rel=1e-12)
+
+
+def test_the_m_step_maximises_q():
+    rng, X, old = _q_problem()
+    best = emlib.m_step(X, emlib.e_step(X, old), reg_covar=0.0)
+    top = emlib.expected_complete_log_likelihood(X, best, old)
+    for _ in range(20):
+        factor = np.eye(2) + 0.05 * rng.normal(size=(2, 2))
+        weights = np.clip(best.weights + 0.05 * rng.normal(size=2), 0.05, None)
+        moved = emlib.GMMParams(
+            weights / weights.sum(), best.means + 0.1 * rng.normal(size=(2, 2)), factor @ best.covariances @ factor.T
+        )
+        assert emlib.expected_complete_log_likelihood(X, moved, old) < top
+
+
+def test_row_weights_are_repeated_rows_for_every_bound():
+    rng, X, old = _q_problem()
+    X = X[:40]
+    w = rng.integers(0, 4, size=40)
+    repeated = np.repeat(X, w, axis=0)
+    q = rng.dirichlet(np.ones(2), size=40)
+    labels = np.argmax(q, axis=1)
+    pairs = [
+        (emlib.elbo(X, old, q, sample_weight=w), emlib.elbo(repeated, old, np.repeat(q, w, axis=0))),
+        (emlib.posterior_kl(X, old, q, sample_weight=w), emlib.posterior_kl(repeated, old, np.repeat(q, w, axis=0))),
+        (
+            emlib.complete_log_likelihood(X, labels, old, sample_weight=w),
+            emlib.complete_log_likelihood(repeated, np.repeat(labels, w), old),
+        ),
+        (
+            emlib.expected_complete_log_likelihood(X, old, old, sample_weight=w),
+            emlib.expected_complete_log_likelihood(repeated, old, old),
+        ),
+    ]
+    for weighted, expanded in pairs:
+        assert weighted == pytest.approx(expanded, rel=1e-12)
+    assert emlib.elbo(X, old, q, sample_weight=w) + emlib.posterior_kl(X, old, q, sample_weight=w) == pytest.approx(
+        emlib.log_likelihood(X, old, sample_weight=w), rel=1e-12
+    )
+
+
+def test_q_refuses_mismatched_parameters():
+    _, X, old = _q_problem()
+    three = emlib.GMMParams([0.3, 0.3, 0.4], np.zeros((3, 2)), np.stack([np.eye(2)] * 3))
+    with pytest.raises(ValueError, match="params_old has 2 components but params has 3"):
+        emlib.expected_complete_log_likelihood(X, three, old)
+    with pytest.raises(TypeError, match="params_old must be an emlib.GMMParams"):
+        emlib.expected_complete_log_likelihood(X, old, "old")

@@ -14,8 +14,8 @@ def assert_valid_fit(fit, n_samples, n_components):
     assert params.weights.sum() == pytest.approx(1.0, abs=1e-12) and np.all(params.weights >= 0)
     assert np.all(np.isfinite(params.means)) and np.all(np.isfinite(params.covariances))
     np.linalg.cholesky(params.covariances)  # positive definite
-    assert fit.responsibilities.shape == (n_samples, n_components)
-    np.testing.assert_allclose(fit.responsibilities.sum(axis=1), 1.0, rtol=1e-12)
+    assert fit.posterior.shape == (n_samples, n_components)
+    np.testing.assert_allclose(fit.posterior.sum(axis=1), 1.0, rtol=1e-12)
 
 
 def two_blobs(seed=0, n=60, d=2):
@@ -78,7 +78,7 @@ def test_a_component_that_loses_all_its_points_in_soft_em():
     start = emlib.GMMParams([0.4, 0.4, 0.2], [[0.0, 0.0], [4.0, 4.0], [1e4, 1e4]], np.stack([np.eye(2)] * 3))
     with pytest.warns(emlib.DegenerateFitWarning):
         fit = emlib.fit_gmm(X, 3, init=start)
-        squarem = emlib.fit_gmm(X, 3, init=start, accelerate="squarem")
+        squarem = emlib.fit_gmm(X, 3, init=start, method="squarem")
     assert_valid_fit(fit, X.shape[0], 3)
     assert fit.params.weights[2] == 0.0 and fit.degenerate.tolist() == [False, False, True]
     np.testing.assert_array_equal(fit.params.means[2], [1e4, 1e4])
@@ -86,7 +86,7 @@ def test_a_component_that_loses_all_its_points_in_soft_em():
     assert squarem.params.weights[2] == 0.0
     # the public m_step, which has no previous parameters, says what is wrong
     with pytest.raises(ValueError, match="component 2 has no responsibility"):
-        emlib.m_step(X, emlib.e_step(X, start))
+        emlib.m_step(X, emlib.e_step(X, start), reg_covar=0.0)
 
 
 def test_a_binomial_component_that_loses_all_its_runs():
@@ -136,7 +136,7 @@ def test_scale_and_translation_equivariance(scale, offset, covariance_type):
         reference = emlib.fit_gmm(X, 2, init=start, covariance_type=covariance_type, tol=0.0, max_iter=5)
         moved = emlib.fit_gmm(scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=5)
     assert moved.n_iter == reference.n_iter == 5
-    np.testing.assert_allclose(moved.covariance_prior, scale**2 * reference.covariance_prior, rtol=1e-8)
+    np.testing.assert_allclose(moved.model.covariance_prior, scale**2 * reference.model.covariance_prior, rtol=1e-8)
     np.testing.assert_allclose(moved.params.weights, reference.params.weights, rtol=1e-8)
     np.testing.assert_allclose(moved.params.means, scale * (reference.params.means + offset), rtol=1e-8)
     np.testing.assert_allclose(moved.params.covariances, scale**2 * reference.params.covariances, rtol=1e-8, atol=1e-8 * scale**2)
@@ -151,7 +151,7 @@ def test_same_random_state_gives_bit_identical_fits():
     for name in ("weights", "means", "covariances"):
         np.testing.assert_array_equal(getattr(first.params, name), getattr(second.params, name))
     np.testing.assert_array_equal(first.log_likelihoods, second.log_likelihoods)
-    np.testing.assert_array_equal(first.responsibilities, second.responsibilities)
+    np.testing.assert_array_equal(first.posterior, second.posterior)
     hard = [emlib.fit_gmm(X, 3, random_state=7, method="hard") for _ in range(2)]
     np.testing.assert_array_equal(hard[0].params.means, hard[1].params.means)
 
@@ -161,9 +161,9 @@ def test_same_random_state_gives_bit_identical_fits():
 def test_history_beyond_float64_is_an_error_not_minus_infinity():
     params = emlib.GMMParams([1.0], [[0.0]], [[[1.0]]])
     with pytest.raises(ValueError, match="beyond the range of float64"):
-        emlib.GaussianMixture().log_likelihood([[1e150]], params, sample_weight=[1e10])
+        emlib.GaussianMixtureModel().log_likelihood([[1e150]], params, sample_weight=[1e10])
     with pytest.raises(ValueError, match="beyond the range of float64"):
-        emlib.fit_em(emlib.GaussianMixture(), [[2.2]], emlib.GMMParams([1.0], [[-0.4]], [[[1e-302]]]), max_iter=3, sample_weight=[1.5e6])
+        emlib.fit_em(emlib.GaussianMixtureModel(), [[2.2]], emlib.GMMParams([1.0], [[-0.4]], [[[1e-302]]]), max_iter=3, sample_weight=[1.5e6])
 
 
 def test_huge_tolerance_and_weights_do_not_overflow_the_stopping_rule():
@@ -174,7 +174,7 @@ def test_huge_tolerance_and_weights_do_not_overflow_the_stopping_rule():
 def test_squarem_at_extreme_scale_falls_back_to_plain_steps():
     X = np.random.default_rng(0).normal(size=(20, 1)) * 1e78
     with pytest.warns(emlib.DegenerateFitWarning):  # one component ends on a single point, at any scale
-        fast = emlib.fit_gmm(X, 2, accelerate="squarem", random_state=0)
+        fast = emlib.fit_gmm(X, 2, method="squarem", random_state=0)
     assert np.all(np.isfinite(fast.log_likelihoods))
 
 
@@ -193,7 +193,7 @@ def test_jacobian_at_huge_covariance_scale():
 
 def test_m_step_accepts_rows_within_the_documented_tolerance():
     X = np.random.default_rng(0).normal(size=(10, 2))
-    params = emlib.m_step(X, np.full((10, 2), 0.5) * (1 + 1e-7))
+    params = emlib.m_step(X, np.full((10, 2), 0.5) * (1 + 1e-7), reg_covar=0.0)
     np.testing.assert_allclose(params.weights, [0.5, 0.5], rtol=1e-15)
 
 
@@ -247,7 +247,7 @@ def test_rows_of_weight_zero_take_no_part_in_the_fit():
         without = emlib.fit_gmm(X, 2, random_state=1, reg_covar=1e-6)
         np.testing.assert_array_equal(with_row.params.means, without.params.means)
         np.testing.assert_array_equal(with_row.log_likelihoods, without.log_likelihoods)
-        assert with_row.responsibilities.shape == (41, 2)
+        assert with_row.posterior.shape == (41, 2)
     # a zero-weight row so far that its density overflows: a clear error naming it
     with pytest.raises(ValueError, match=r"X\[40\] is too far"):
         emlib.fit_gmm(np.vstack([X, [[1e200]]]), 2, random_state=1, sample_weight=weights, reg_covar=1e-6)
@@ -279,12 +279,17 @@ def test_weighted_fits_start_like_the_same_rows_repeated():
 
 
 def test_gaussian_mixture_validates_attributes_whenever_they_are_set():
-    model = emlib.GaussianMixture()
+    model = emlib.GaussianMixtureModel()
     with pytest.raises(ValueError, match="covariance_type"):
         model.covariance_type = "bogus"
     with pytest.raises(ValueError, match="reg_covar"):
         model.reg_covar = -0.5
-    assert model.covariance_type == "full" and model.reg_covar == 0.0
+    assert model.covariance_type == "full" and model.reg_covar is None
+    with pytest.raises(ValueError, match="covariance_prior must be positive definite"):
+        model.covariance_prior = -np.eye(2)
+    with pytest.raises(ValueError, match="not both"):
+        emlib.GaussianMixtureModel(reg_covar=0.5, covariance_prior=np.eye(2))
+    assert model.covariance_prior is None
 
 
 def test_copies_of_results_stay_read_only_and_consistent():
@@ -293,12 +298,12 @@ def test_copies_of_results_stay_read_only_and_consistent():
 
     fit = emlib.fit_gmm(two_blobs(), 2, random_state=0)
     for duplicate in (copy.deepcopy(fit), pickle.loads(pickle.dumps(fit))):
-        for array in (duplicate.params.covariances, duplicate.params.precision_cholesky, duplicate.log_likelihoods, duplicate.responsibilities, duplicate.degenerate):
+        for array in (duplicate.params.covariances, duplicate.params.precision_cholesky, duplicate.log_likelihoods, duplicate.posterior, duplicate.degenerate):
             assert not array.flags.writeable
         with pytest.raises(ValueError, match="read-only"):
             duplicate.params.covariances[0, 0, 0] = 4.0
         np.testing.assert_array_equal(duplicate.params.precision_cholesky, fit.params.precision_cholesky)
-    result = emlib.fit_em(emlib.GaussianMixture(), two_blobs(), fit.params, max_iter=2)
+    result = emlib.fit_em(emlib.GaussianMixtureModel(), two_blobs(), fit.params, max_iter=2)
     assert not pickle.loads(pickle.dumps(result)).posterior.flags.writeable
 
 

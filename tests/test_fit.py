@@ -1,4 +1,4 @@
-"""emlib.fit_gmm and emlib.GMMFit: the EM loop, stopping rule, regularisation, restarts."""
+"""emlib.fit_gmm and emlib.EMResult: the EM loop, stopping rule, regularisation, restarts."""
 
 import warnings
 
@@ -33,7 +33,7 @@ def _three_blobs(rng, n=600):
 def test_fit_record_is_consistent(faithful):
     init = _faithful_init()
     fit = emlib.fit_gmm(faithful, 2, init=init)
-    assert isinstance(fit, emlib.GMMFit)
+    assert isinstance(fit, emlib.EMResult)
     assert isinstance(fit.params, emlib.GMMParams)
     assert fit.params.n_components == 2 and fit.params.n_features == 2
     assert fit.converged is True or fit.converged == np.True_
@@ -43,14 +43,14 @@ def test_fit_record_is_consistent(faithful):
     # entry 0 is the initial parameters, the last one the fitted parameters
     np.testing.assert_allclose(ll[0], emlib.log_likelihood(faithful, init), rtol=1e-13)
     np.testing.assert_allclose(ll[-1], emlib.log_likelihood(faithful, fit.params), rtol=1e-13)
-    assert fit.responsibilities.shape == (272, 2)
-    np.testing.assert_allclose(fit.responsibilities, emlib.e_step(faithful, fit.params), rtol=1e-13, atol=1e-15)
+    assert fit.posterior.shape == (272, 2)
+    np.testing.assert_allclose(fit.posterior, emlib.e_step(faithful, fit.params), rtol=1e-13, atol=1e-15)
     # the default is a data-scaled prior, Ψ = 1e-6 N T with T the (biased) data covariance,
     # book eq. (soft-em-data-prior) and (soft-em-data-scale); nothing absolute is added
-    assert fit.reg_covar == 0.0
-    np.testing.assert_allclose(fit.covariance_prior, 1e-6 * len(faithful) * np.cov(faithful.T, bias=True), rtol=1e-12)
+    assert fit.model.reg_covar is None
+    np.testing.assert_allclose(fit.model.covariance_prior, 1e-6 * len(faithful) * np.cov(faithful.T, bias=True), rtol=1e-12)
     # the objective is the log-posterior ℓ − ½ Σ_k tr(Ψ Σ_k⁻¹), book eq. (soft-em-map-objective)
-    penalty = sum(np.trace(fit.covariance_prior @ np.linalg.inv(c)) for c in fit.params.covariances)
+    penalty = sum(np.trace(fit.model.covariance_prior @ np.linalg.inv(c)) for c in fit.params.covariances)
     np.testing.assert_allclose(fit.objectives[-1], ll[-1] - 0.5 * penalty, rtol=1e-13)
 
 
@@ -78,7 +78,7 @@ def test_each_iteration_is_an_e_step_then_an_m_step(faithful):
     np.testing.assert_allclose(fit.params.weights, params.weights, rtol=1e-11)
     np.testing.assert_allclose(fit.params.means, params.means, rtol=1e-11)
     np.testing.assert_allclose(fit.params.covariances, params.covariances, rtol=1e-11)
-    assert fit.reg_covar == reg
+    assert fit.model.reg_covar == reg
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
@@ -96,7 +96,7 @@ def test_fitted_covariances_have_the_requested_structure(rng, covariance_type):
         np.testing.assert_array_equal(c, np.broadcast_to(c[0], c.shape))
     # the fixed point of the EM map with this structure
     again = emlib.m_step(
-        x, fit.responsibilities, covariance_type=covariance_type, reg_covar=fit.reg_covar, covariance_prior=fit.covariance_prior
+        x, fit.posterior, covariance_type=covariance_type, reg_covar=fit.model.reg_covar, covariance_prior=fit.model.covariance_prior
     )
     np.testing.assert_allclose(again.covariances, c, rtol=1e-5, atol=1e-8)
 
@@ -199,7 +199,7 @@ def test_single_component_is_the_sample_mean_and_covariance(rng):
     np.testing.assert_allclose(fit.params.weights, [1.0])
     np.testing.assert_allclose(fit.params.means[0], x.mean(axis=0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(fit.params.covariances[0], np.cov(x.T, bias=True), rtol=1e-12)
-    np.testing.assert_array_equal(fit.responsibilities, 1.0)
+    np.testing.assert_array_equal(fit.posterior, 1.0)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
@@ -222,7 +222,7 @@ def test_recovers_known_parameters_from_sample_gmm(covariance_type):
     np.testing.assert_allclose(p.means[perm], truth.means, atol=0.15)
     np.testing.assert_allclose(p.covariances[perm], truth.covariances, atol=0.2)
     # and the hard labels agree with the generating labels almost everywhere
-    hard = np.argmax(fit.responsibilities[:, perm], axis=1)
+    hard = np.argmax(fit.posterior[:, perm], axis=1)
     assert np.mean(hard == labels) > 0.99
 
 
@@ -287,11 +287,11 @@ def test_n_init_never_worse_than_first_run():
 def test_reg_covar_float_is_absolute_and_zero_is_pure_ml(faithful):
     with pytest.warns(emlib.DegenerateFitWarning):  # 0.5 min² dominates the eruption lengths' spread
         fit = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0.5)
-    assert fit.reg_covar == 0.5 and fit.covariance_prior is None
-    again = emlib.m_step(faithful, fit.responsibilities, reg_covar=0.5)
+    assert fit.model.reg_covar == 0.5 and fit.model.covariance_prior is None
+    again = emlib.m_step(faithful, fit.posterior, reg_covar=0.5)
     np.testing.assert_allclose(again.covariances, fit.params.covariances, rtol=1e-4)
     fit0 = emlib.fit_gmm(faithful, 2, init=_faithful_init(), reg_covar=0)
-    assert fit0.reg_covar == 0.0
+    assert fit0.model.reg_covar == 0.0 and fit0.model.covariance_prior is None
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
@@ -308,15 +308,15 @@ def test_default_prior_uses_the_weighted_data_scale(rng, covariance_type):
         "diag": np.diag(np.diag(covariance)),
         "spherical": np.mean(np.diag(covariance)) * np.eye(3),
     }[covariance_type]
-    np.testing.assert_allclose(fit.covariance_prior, 1e-6 * w.sum() * scale, rtol=1e-10, atol=1e-22)
+    np.testing.assert_allclose(fit.model.covariance_prior, 1e-6 * w.sum() * scale, rtol=1e-10, atol=1e-22)
     # and the fit is a fixed point of the MAP M-step Σ_k = (S_k + Ψ) / N_k, eq. (soft-em-map-sigma)
-    r = fit.responsibilities * w[:, np.newaxis]
+    r = fit.posterior * w[:, np.newaxis]
     counts = r.sum(axis=0)
     if covariance_type == "full":
         for k in range(2):
             centred = x - fit.params.means[k]
             scatter = (centred * r[:, [k]]).T @ centred
-            np.testing.assert_allclose(fit.params.covariances[k], (scatter + fit.covariance_prior) / counts[k], rtol=1e-4)
+            np.testing.assert_allclose(fit.params.covariances[k], (scatter + fit.model.covariance_prior) / counts[k], rtol=1e-4)
 
 
 @pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])
@@ -328,7 +328,7 @@ def test_relative_regularisation_is_scale_equivariant(faithful, c):
     base = emlib.fit_gmm(faithful, 2, init=init, tol=1e-8)
     fit = emlib.fit_gmm(c * faithful, 2, init=scaled_init, tol=1e-8)
     n, d = faithful.shape
-    np.testing.assert_allclose(fit.covariance_prior, c**2 * base.covariance_prior, rtol=1e-12)
+    np.testing.assert_allclose(fit.model.covariance_prior, c**2 * base.model.covariance_prior, rtol=1e-12)
     assert fit.n_iter == base.n_iter
     np.testing.assert_allclose(fit.params.weights, base.params.weights, rtol=1e-8)
     np.testing.assert_allclose(fit.params.means, c * base.params.means, rtol=1e-8)
@@ -355,7 +355,7 @@ def test_collapse_onto_duplicated_points_raises(rng):
     assert np.all(np.isfinite(fit.params.covariances))
     assert np.isfinite(fit.log_likelihoods).all()
     assert fit.degenerate.tolist() == [True, False]
-    floor = fit.covariance_prior / (fit.params.weights[0] * len(x))  # Ψ / N_0: all that is left
+    floor = fit.model.covariance_prior / (fit.params.weights[0] * len(x))  # Ψ / N_0: all that is left
     assert fit.params.covariances[0, 0, 0] == pytest.approx(floor[0, 0], rel=1e-6)
 
 

@@ -91,7 +91,7 @@ def test_flatten_round_trip_and_size():
 
 def converged_fit(seed, d=2, k=2, n=200):
     X, params = random_problem(seed, n=n, d=d, k=k)
-    fit = emlib.fit_gmm(X, k, init=params, reg_covar=0.0, tol=0.0, max_iter=20000, accelerate="squarem")
+    fit = emlib.fit_gmm(X, k, init=params, reg_covar=0.0, tol=0.0, max_iter=20000, method="squarem")
     return X, fit.params
 
 
@@ -169,7 +169,7 @@ def test_squarem_reaches_the_plain_em_optimum_with_fewer_evaluations():
     X = overlapping_data()
     start = emlib.fit_gmm(X, 2, random_state=0, max_iter=0).params
     plain = emlib.fit_gmm(X, 2, init=start, reg_covar=0.0, tol=1e-9, max_iter=100_000)
-    fast = emlib.fit_gmm(X, 2, init=start, reg_covar=0.0, tol=1e-9, max_iter=100_000, accelerate="squarem")
+    fast = emlib.fit_gmm(X, 2, init=start, reg_covar=0.0, tol=1e-9, max_iter=100_000, method="squarem")
     assert plain.converged and fast.converged
     # the same optimum; where they differ, plain EM's change-based stop halted short of it
     assert fast.log_likelihoods[-1] == pytest.approx(plain.log_likelihoods[-1], rel=1e-6)
@@ -181,22 +181,51 @@ def test_squarem_reaches_the_plain_em_optimum_with_fewer_evaluations():
 
 
 def test_squarem_safeguard_rejects_invalid_extrapolations():
-    from emlib.acceleration import _pack, _unpack
-
+    model = emlib.GaussianMixtureModel()
     params = emlib.GMMParams([0.5, 0.5], [[0.0], [1.0]], [[[1.0]], [[2.0]]])
-    theta = _pack(params)
-    assert _unpack(theta, 2, 1) is not None
+    theta = model.flatten(params)
+    assert model.unflatten(theta, params) is not None
     negative_weight = theta.copy()
     negative_weight[0] = -0.1
-    assert _unpack(negative_weight, 2, 1) is None
+    assert model.unflatten(negative_weight, params) is None
     not_positive_definite = theta.copy()
     not_positive_definite[-1] = -1.0
-    assert _unpack(not_positive_definite, 2, 1) is None
+    assert model.unflatten(not_positive_definite, params) is None
 
 
 def test_squarem_argument_checks():
     X = overlapping_data(n=20)
-    with pytest.raises(ValueError, match="accelerate"):
-        emlib.fit_gmm(X, 2, accelerate="anderson")
-    with pytest.raises(ValueError, match="method='hard'"):
-        emlib.fit_gmm(X, 2, accelerate="squarem", method="hard")
+    with pytest.raises(ValueError, match="method must be one of"):
+        emlib.fit_gmm(X, 2, method="anderson")
+    with pytest.raises(NotImplementedError, match="cannot run SQUAREM"):
+        emlib.fit_em(_NoFlatModel(), X, emlib.fit_gmm(X, 2, max_iter=0, random_state=0).params, method="squarem")
+
+
+class _NoFlatModel(emlib.GaussianMixtureModel):
+    """A model without a flat parametrisation: SQUAREM must say it cannot run."""
+
+    def flatten(self, params):
+        return emlib.LatentVariableModel.flatten(self, params)
+
+
+def test_gradient_tools_take_row_weights_as_repeated_rows():
+    # every function of emlib.gradient with integer weights equals the same data with rows repeated
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(25, 2)) + np.repeat([[0.0, 0.0], [3.0, 1.0]], [12, 13], axis=0)
+    w = rng.integers(1, 4, size=25)
+    repeated = np.repeat(X, w, axis=0)
+    params = emlib.GMMParams([0.5, 0.5], [[0.0, 0.0], [3.0, 1.0]], [np.eye(2), np.eye(2)])
+    weighted = gradient.flatten_gradient(gradient.log_likelihood_gradient(X, params, sample_weight=w))
+    expanded = gradient.flatten_gradient(gradient.log_likelihood_gradient(repeated, params))
+    np.testing.assert_allclose(weighted, expanded, rtol=1e-10)
+    np.testing.assert_allclose(
+        gradient.projection_matrix(X, params, sample_weight=w).weights, gradient.projection_matrix(repeated, params).weights, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        gradient.flatten_params(gradient.em_map(X, params, sample_weight=w)),
+        gradient.flatten_params(gradient.em_map(repeated, params)),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        gradient.complete_information(X, params, sample_weight=w), gradient.complete_information(repeated, params), rtol=1e-10
+    )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.cluster.vq import vq
 
 import emlib
-from emlib.hard import hard_assignments
+from emlib import hard_assignments
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 
@@ -39,8 +39,8 @@ def test_classification_log_likelihood_never_decreases(seed, covariance_type):
             fit = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=0.0)
     except emlib.SingularCovarianceError:
         assume(False)  # a cluster of fewer than D + 1 distinct points: pure ML is undefined there
-    steps = np.diff(fit.log_likelihoods)
-    assert np.all(steps >= -1e-9 * np.abs(fit.log_likelihoods[1:]))
+    steps = np.diff(fit.objectives)  # the classification log-likelihood, what hard EM increases
+    assert np.all(steps >= -1e-9 * np.abs(fit.objectives[1:]))
     assert fit.converged
 
 
@@ -64,7 +64,7 @@ def test_terminates_in_finitely_many_iterations_on_random_data(seed, n, d, k, co
     assert np.all(np.isfinite(fit.log_likelihoods))
     assert np.all(np.isfinite(fit.params.means)) and np.all(np.isfinite(fit.params.covariances))
     # stopping means a fixed point: one more hard E-step keeps every label
-    labels = np.argmax(fit.responsibilities, axis=1)
+    labels = np.argmax(fit.posterior, axis=1)
     np.testing.assert_array_equal(hard_assignments(X, fit.params, previous=labels), labels)
 
 
@@ -102,12 +102,15 @@ def test_marginal_likelihood_exceeds_best_complete_likelihood_by_the_posterior_g
     assert marginal - best_complete == pytest.approx(gap, rel=1e-9, abs=1e-9)
 
 
-def test_history_is_the_classification_log_likelihood():
+def test_objective_is_the_classification_log_likelihood_and_the_history_the_likelihood():
+    # book eq. (hard-em-objective): hard EM increases log p(X, z* | θ); log_likelihoods is log p(X | θ) as for EM
     rng, X = blobs(1)
     fit = emlib.fit_gmm(X, 3, init=start_from_rows(rng, X, 3), method="hard", reg_covar=1e-6)
-    labels = np.argmax(fit.responsibilities, axis=1)
-    assert fit.log_likelihoods[-1] == pytest.approx(emlib.complete_log_likelihood(X, labels, fit.params), rel=1e-12)
-    assert set(np.unique(fit.responsibilities)) <= {0.0, 1.0}
+    labels = np.argmax(fit.posterior, axis=1)
+    assert fit.objectives[-1] == pytest.approx(emlib.complete_log_likelihood(X, labels, fit.params), rel=1e-12)
+    assert fit.log_likelihoods[-1] == pytest.approx(emlib.log_likelihood(X, fit.params), rel=1e-12)
+    assert fit.log_likelihoods[-1] > fit.objectives[-1]  # log p(X | θ) ≥ log p(X, z* | θ), eq. (hard-em-gap)
+    assert set(np.unique(fit.posterior)) <= {0.0, 1.0}
     assert fit.method == "hard"
 
 
@@ -122,7 +125,7 @@ def test_a_component_that_loses_every_point_gets_weight_zero_and_keeps_its_param
     assert fit.params.weights[2] == 0.0
     np.testing.assert_array_equal(fit.params.means[2], far_mean)
     np.testing.assert_array_equal(fit.params.covariances[2], far_covariance)
-    assert np.all(fit.responsibilities[:, 2] == 0.0)
+    assert np.all(fit.posterior[:, 2] == 0.0)
     assert np.all(np.isfinite(fit.log_likelihoods))
     # deterministic: the same call gives the same result, bit for bit
     with pytest.warns(emlib.DegenerateFitWarning):

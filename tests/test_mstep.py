@@ -38,7 +38,7 @@ def test_one_hot_full_gives_group_mean_and_biased_covariance(rng, k, d):
     rng.shuffle(labels)
     x = rng.standard_normal((n, d)) + 5 * labels[:, None]
     r = np.eye(k)[labels]
-    p = emlib.m_step(x, r)
+    p = emlib.m_step(x, r, reg_covar=0.0)
     assert isinstance(p, emlib.GMMParams)
     for j in range(k):
         g = x[labels == j]
@@ -54,7 +54,7 @@ def test_one_hot_full_gives_group_mean_and_biased_covariance(rng, k, d):
 def test_full_soft_responsibilities(rng, k, d):
     x = rng.standard_normal((70, d)) * [1.0, 3.0, 0.5][:d] if d <= 3 else rng.standard_normal((70, d))
     r = _soft_resp(rng, 70, k)
-    p = emlib.m_step(x, r, covariance_type="full")
+    p = emlib.m_step(x, r, covariance_type="full", reg_covar=0.0)
     pi, mu, cov = _oracle_full(x, r)
     np.testing.assert_allclose(p.weights, pi, rtol=1e-13)
     np.testing.assert_allclose(p.means, mu, rtol=1e-11, atol=1e-13)
@@ -65,7 +65,7 @@ def test_full_soft_responsibilities(rng, k, d):
 def test_default_covariance_type_is_full_and_default_reg_is_zero(rng):
     x = rng.standard_normal((30, 2))
     r = _soft_resp(rng, 30, 2)
-    p = emlib.m_step(x, r)
+    p = emlib.m_step(x, r, reg_covar=0.0)
     q = emlib.m_step(x, r, covariance_type="full", reg_covar=0.0)
     np.testing.assert_array_equal(p.covariances, q.covariances)
     _, _, cov = _oracle_full(x, r)
@@ -76,7 +76,7 @@ def test_diag(rng):
     # book eq. (soft-em-sigma-diag): the diagonal of the full update
     x = rng.standard_normal((60, 3)) @ np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 2.0]])
     r = _soft_resp(rng, 60, 3)
-    p = emlib.m_step(x, r, covariance_type="diag")
+    p = emlib.m_step(x, r, covariance_type="diag", reg_covar=0.0)
     pi, mu, cov = _oracle_full(x, r)
     np.testing.assert_allclose(p.weights, pi, rtol=1e-13)
     np.testing.assert_allclose(p.means, mu, rtol=1e-12, atol=1e-14)
@@ -91,7 +91,7 @@ def test_spherical(rng):
     # book eq. (soft-em-sigma-spherical): σ_k² I, σ_k² = mean of the diagonal variances
     x = rng.standard_normal((60, 3)) * [0.5, 1.0, 3.0]
     r = _soft_resp(rng, 60, 2)
-    p = emlib.m_step(x, r, covariance_type="spherical")
+    p = emlib.m_step(x, r, covariance_type="spherical", reg_covar=0.0)
     _, mu, cov = _oracle_full(x, r)
     np.testing.assert_allclose(p.means, mu, rtol=1e-12, atol=1e-14)
     for j in range(2):
@@ -103,7 +103,7 @@ def test_tied(rng):
     # book eq. (soft-em-sigma-tied): Σ = Σ_k N_k Σ_k / N, shared by every component
     x = rng.standard_normal((80, 2)) @ np.array([[1.0, 0.7], [0.0, 1.5]])
     r = _soft_resp(rng, 80, 3)
-    p = emlib.m_step(x, r, covariance_type="tied")
+    p = emlib.m_step(x, r, covariance_type="tied", reg_covar=0.0)
     pi, mu, cov = _oracle_full(x, r)
     np.testing.assert_allclose(p.weights, pi, rtol=1e-13)
     np.testing.assert_allclose(p.means, mu, rtol=1e-12, atol=1e-14)
@@ -116,7 +116,7 @@ def test_tied(rng):
 def test_tied_one_hot_is_pooled_within_group_covariance(rng):
     labels = np.repeat([0, 1], [30, 50])
     x = rng.standard_normal((80, 2)) + 4 * labels[:, None]
-    p = emlib.m_step(x, np.eye(2)[labels], covariance_type="tied")
+    p = emlib.m_step(x, np.eye(2)[labels], covariance_type="tied", reg_covar=0.0)
     centred = x - np.stack([x[labels == j].mean(axis=0) for j in (0, 1)])[labels]
     np.testing.assert_allclose(p.covariances[0], centred.T @ centred / 80, rtol=1e-12)
 
@@ -140,8 +140,8 @@ def test_integer_sample_weights_equal_repeated_rows(rng, covariance_type):
     r = _soft_resp(rng, 30, 3)
     w = rng.integers(0, 4, size=30)
     w[:3] = 1
-    p = emlib.m_step(x, r, covariance_type=covariance_type, sample_weight=w)
-    q = emlib.m_step(np.repeat(x, w, axis=0), np.repeat(r, w, axis=0), covariance_type=covariance_type)
+    p = emlib.m_step(x, r, covariance_type=covariance_type, sample_weight=w, reg_covar=0.0)
+    q = emlib.m_step(np.repeat(x, w, axis=0), np.repeat(r, w, axis=0), covariance_type=covariance_type, reg_covar=0.0)
     np.testing.assert_allclose(p.weights, q.weights, rtol=1e-12)
     np.testing.assert_allclose(p.means, q.means, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(p.covariances, q.covariances, rtol=1e-11, atol=1e-13)
@@ -151,7 +151,7 @@ def test_real_sample_weights_match_weighted_formulas(rng):
     x = rng.standard_normal((40, 2))
     r = _soft_resp(rng, 40, 2)
     w = rng.uniform(0.1, 5.0, size=40)
-    p = emlib.m_step(x, r, sample_weight=w)
+    p = emlib.m_step(x, r, sample_weight=w, reg_covar=0.0)
     pi, mu, cov = _oracle_full(x, r, w)
     np.testing.assert_allclose(p.weights, pi, rtol=1e-13)
     np.testing.assert_allclose(p.means, mu, rtol=1e-12, atol=1e-14)
@@ -162,8 +162,8 @@ def test_sample_weights_are_scale_invariant(rng):
     x = rng.standard_normal((40, 2))
     r = _soft_resp(rng, 40, 2)
     w = rng.uniform(0.1, 5.0, size=40)
-    p = emlib.m_step(x, r, sample_weight=w)
-    q = emlib.m_step(x, r, sample_weight=1000 * w)
+    p = emlib.m_step(x, r, sample_weight=w, reg_covar=0.0)
+    q = emlib.m_step(x, r, sample_weight=1000 * w, reg_covar=0.0)
     np.testing.assert_allclose(p.weights, q.weights, rtol=1e-13)
     np.testing.assert_allclose(p.covariances, q.covariances, rtol=1e-12)
 
@@ -174,8 +174,8 @@ def test_centred_formulas_survive_a_large_offset(rng):
     r = _soft_resp(rng, 100, 2)
     offset = np.array([1e8, -3e7])
     for ct in ("full", "diag", "spherical", "tied"):
-        p = emlib.m_step(x, r, covariance_type=ct)
-        q = emlib.m_step(x + offset, r, covariance_type=ct)
+        p = emlib.m_step(x, r, covariance_type=ct, reg_covar=0.0)
+        q = emlib.m_step(x + offset, r, covariance_type=ct, reg_covar=0.0)
         # the rounding of x + offset itself perturbs each point by up to ~1e-8
         np.testing.assert_allclose(q.covariances, p.covariances, rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(q.means - offset, p.means, atol=1e-6)
@@ -184,7 +184,7 @@ def test_centred_formulas_survive_a_large_offset(rng):
 def test_m_step_then_e_step_fixed_point_for_single_component(rng):
     # K = 1: responsibilities are all ones, the M-step gives the sample mean / biased covariance
     x = rng.standard_normal((25, 3))
-    p = emlib.m_step(x, np.ones((25, 1)))
+    p = emlib.m_step(x, np.ones((25, 1)), reg_covar=0.0)
     np.testing.assert_allclose(p.means[0], x.mean(axis=0), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(p.covariances[0], np.cov(x.T, bias=True), rtol=1e-12)
     np.testing.assert_array_equal(emlib.e_step(x, p), np.ones((25, 1)))
@@ -199,7 +199,7 @@ def test_m_step_increases_q_over_perturbations(rng):
     def q(params):
         return np.sum(r * (np.log(params.weights) + emlib.component_log_densities(x, params)))
 
-    best = emlib.m_step(x, r)
+    best = emlib.m_step(x, r, reg_covar=0.0)
     q_best = q(best)
     for _ in range(20):
         w = best.weights + rng.normal(0, 0.02, 2)
@@ -227,7 +227,7 @@ def test_duplicated_points_component_without_reg_raises(rng):
     x = np.vstack([rng.standard_normal((20, 2)), np.tile([[3.0, -1.0]], (5, 1))])
     labels = np.r_[np.zeros(20, int), np.ones(5, int)]
     with pytest.raises(ValueError, match=r"(?s)component 1.*reg_covar"):
-        emlib.m_step(x, np.eye(2)[labels])
+        emlib.m_step(x, np.eye(2)[labels], reg_covar=0.0)
 
 
 def test_component_on_a_line_without_reg_raises(rng):
@@ -237,9 +237,9 @@ def test_component_on_a_line_without_reg_raises(rng):
     x = np.vstack([np.column_stack([t, 2 * t]), rng.standard_normal((20, 2)) + 5])
     labels = np.r_[np.zeros(10, int), np.ones(20, int)]
     with pytest.raises(ValueError, match=r"(?s)component 0.*reg_covar"):
-        emlib.m_step(x, np.eye(2)[labels])
+        emlib.m_step(x, np.eye(2)[labels], reg_covar=0.0)
     # diag type: the per-axis variances are positive, so this is fine
-    p = emlib.m_step(x, np.eye(2)[labels], covariance_type="diag")
+    p = emlib.m_step(x, np.eye(2)[labels], covariance_type="diag", reg_covar=0.0)
     assert np.all(np.isfinite(p.covariances))
 
 
@@ -255,7 +255,7 @@ def test_component_on_a_line_with_any_slope_raises(seed):
     x = np.vstack([np.column_stack([t, slope * t + 1.0]), rng.standard_normal((20, 2)) + 5])
     labels = np.r_[np.zeros(10, int), np.ones(20, int)]
     with pytest.raises(ValueError, match=r"(?s)component 0.*reg_covar"):
-        emlib.m_step(x, np.eye(2)[labels])
+        emlib.m_step(x, np.eye(2)[labels], reg_covar=0.0)
 
 
 def test_component_with_no_responsibility_raises(rng):
@@ -263,4 +263,4 @@ def test_component_with_no_responsibility_raises(rng):
     r = np.zeros((10, 2))
     r[:, 0] = 1.0
     with pytest.raises(ValueError, match="component 1"):
-        emlib.m_step(x, r)
+        emlib.m_step(x, r, reg_covar=0.0)

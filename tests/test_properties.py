@@ -186,7 +186,7 @@ def test_row_permutation_does_not_change_the_fit(h, seed, k, d, sep, ct):
     np.testing.assert_allclose(b.params.means, a.params.means, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(b.params.covariances, a.params.covariances, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(b.log_likelihoods, a.log_likelihoods, rtol=1e-11)
-    np.testing.assert_allclose(b.responsibilities, a.responsibilities[perm], rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(b.posterior, a.posterior[perm], rtol=1e-7, atol=1e-10)
 
 
 # --------------------------------------------------------------------------
@@ -211,10 +211,10 @@ def test_integer_sample_weights_equal_repeated_rows(h, seed, k, d, sep, ct):
     np.testing.assert_allclose(a.params.weights, b.params.weights, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(a.params.means, b.params.means, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(a.params.covariances, b.params.covariances, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(np.repeat(a.responsibilities, w, axis=0), b.responsibilities, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(np.repeat(a.posterior, w, axis=0), b.posterior, rtol=1e-8, atol=1e-12)
     # the relative default regularisation uses the weighted variance: the same on both sides
-    ra = emlib.fit_gmm(x, k, sample_weight=w, max_iter=0, init=init).reg_covar
-    rb = emlib.fit_gmm(xr, k, max_iter=0, init=init).reg_covar
+    ra = emlib.fit_gmm(x, k, sample_weight=w, max_iter=0, init=init).model.covariance_prior
+    rb = emlib.fit_gmm(xr, k, max_iter=0, init=init).model.covariance_prior
     np.testing.assert_allclose(ra, rb, rtol=1e-12)
 
 

@@ -73,7 +73,7 @@ def test_log_likelihood_trajectory_matches_sklearn(h, covariance_type, reg_covar
             reg_covar=reg_covar, tol=0.0, max_iter=MAX_ITER,
         )
     assert fit.n_iter == MAX_ITER == gm.n_iter_
-    assert fit.reg_covar == reg_covar
+    assert fit.model.reg_covar == reg_covar
     sk = np.asarray(gm.lower_bounds_) * n
     assert sk.shape == (MAX_ITER,)
     np.testing.assert_allclose(fit.log_likelihoods[:MAX_ITER], sk, rtol=1e-9)
@@ -89,7 +89,7 @@ def test_log_likelihood_trajectory_matches_sklearn(h, covariance_type, reg_covar
     # and the final log-likelihood: sklearn's score() is the mean log-likelihood
     np.testing.assert_allclose(fit.log_likelihoods[-1], gm.score(x) * n, rtol=1e-9)
     # responsibilities at the final parameters
-    np.testing.assert_allclose(fit.responsibilities, gm.predict_proba(x), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(fit.posterior, gm.predict_proba(x), rtol=1e-7, atol=1e-10)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])

@@ -1,0 +1,171 @@
+"""The Gaussian mixture as a model for the EM drivers: log π_k + log N(x_n | μ_k, Σ_k), and its M-step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _fast
+from ._regularisation import Regulariser
+from ._validation import check_covariance_type, check_data, check_nonnegative_real
+from .datasets import sample_gmm
+from .expectation import _log_weights, _posterior
+from .maximization import _check_prior_scale, _maximization, _maximization_keeping_empty
+from .model import MixtureModel
+from .params import GMMParams, check_gmm_params
+
+__all__ = ["GaussianMixtureModel", "n_parameters"]
+
+
+def n_parameters(n_components: int, n_features: int, covariance_type: str) -> int:
+    """Free parameters of a Gaussian mixture: (K − 1) weights, K·D means, and the covariances.
+
+    Covariance parameters: K·D(D + 1)/2 for "full", D(D + 1)/2 for "tied", K·D for "diag", K for
+    "spherical".
+    """
+    k, d = n_components, n_features
+    covariance = {"full": k * d * (d + 1) // 2, "tied": d * (d + 1) // 2, "diag": k * d, "spherical": k}
+    return (k - 1) + k * d + covariance[covariance_type]
+
+
+class GaussianMixtureModel(MixtureModel):
+    """The Gaussian mixture for :func:`emlib.fit_em`: p(x_n, z_n = k | θ) = π_k N(x_n | μ_k, Σ_k).
+
+    The E-step is Bayes' theorem (book eq. :eq:`soft-em-responsibilities`), the M-step
+    :func:`emlib.m_step`. :func:`emlib.fit_gmm` runs this model through the same drivers, and
+    returns it, with the prior it used, as ``fit.model``.
+
+    Parameters
+    ----------
+    covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
+        Covariance structure imposed by the M-step.
+    reg_covar : float or None, default None
+        ``None`` (emlib's default everywhere): the data-scaled prior of book eq.
+        :eq:`soft-em-data-prior`, Ψ = 10⁻⁶ (Σ_n w_n) T computed from the data being fitted. A float
+        is an absolute amount added to every covariance diagonal; 0 is maximum likelihood.
+    covariance_prior : array_like of shape (D, D), optional
+        An explicit prior scale Ψ instead (for example the one :func:`emlib.fit_gmm` used); then
+        ``reg_covar`` must be None or 0.
+
+    All three are validated whenever they are set.
+    """
+
+    def __init__(self, covariance_type: str = "full", reg_covar: float | None = None, covariance_prior=None):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.covariance_prior = covariance_prior
+
+    @property
+    def covariance_type(self) -> str:
+        return self._covariance_type
+
+    @covariance_type.setter
+    def covariance_type(self, value) -> None:
+        self._covariance_type = check_covariance_type(value)
+        self._cache = None
+
+    @property
+    def reg_covar(self) -> float | None:
+        return self._reg_covar
+
+    @reg_covar.setter
+    def reg_covar(self, value) -> None:
+        self._reg_covar = None if value is None else check_nonnegative_real(value, "reg_covar")
+        self._cache = None
+
+    @property
+    def covariance_prior(self) -> np.ndarray | None:
+        return self._covariance_prior
+
+    @covariance_prior.setter
+    def covariance_prior(self, value) -> None:
+        if value is not None:
+            if self.reg_covar:
+                raise ValueError("give either covariance_prior or reg_covar > 0, not both")
+            value = np.array(value, dtype=float)
+            n_features = value.shape[0] if value.ndim == 2 else 0
+            value = _check_prior_scale(value, n_features, "full")
+            value.flags.writeable = False
+        self._covariance_prior = value
+        self._cache = None
+
+    def regulariser(self, data: np.ndarray, weights: np.ndarray) -> Regulariser:
+        """The regulariser for these (validated) data, computed once per data set and kept."""
+        cache = self._cache
+        if cache is None or cache[0] is not data or cache[1] is not weights:
+            regulariser = Regulariser.for_data(data, weights, self.covariance_type, self.reg_covar)
+            if self.covariance_prior is not None:
+                if self.covariance_prior.shape[0] != data.shape[1]:
+                    raise ValueError(
+                        f"covariance_prior has shape {self.covariance_prior.shape} but X has {data.shape[1]} columns"
+                    )
+                prior = _check_prior_scale(self.covariance_prior, data.shape[1], self.covariance_type)
+                regulariser = Regulariser(regulariser.scale, 0.0, prior)
+            self._cache = cache = (data, weights, regulariser)
+        return cache[2]
+
+    # --- the model interface -------------------------------------------------------------------
+
+    def check_data(self, X) -> np.ndarray:
+        return check_data(X)
+
+    def check_params(self, data, params, name: str = "params") -> None:
+        if data is None:  # parameters on their own, e.g. for sampling
+            if not isinstance(params, GMMParams):
+                raise TypeError(f"{name} must be an emlib.GMMParams; got {type(params).__name__}")
+            return
+        check_gmm_params(data, params, name=name)
+
+    def log_prior(self, params: GMMParams) -> np.ndarray:
+        return _log_weights(params)
+
+    def log_conditional(self, data: np.ndarray, params: GMMParams) -> np.ndarray:
+        return _fast.gaussian_log_densities(data, params)
+
+    def posterior(self, data: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
+        """The E-step, chunk by chunk with one exponential pass (``emlib._fast.gaussian_posterior``)."""
+        return _posterior(data, params)
+
+    def maximization(self, data: np.ndarray, weights: np.ndarray, statistics: np.ndarray, previous) -> GMMParams:
+        """:func:`emlib.m_step` on the responsibilities; a component with none keeps ``previous``'s, with weight 0."""
+        regulariser = self.regulariser(data, weights)
+        if previous is None:
+            return _maximization(data, statistics, weights, self.covariance_type, regulariser)
+        return _maximization_keeping_empty(data, statistics, weights, previous, self.covariance_type, regulariser)
+
+    def log_parameter_prior(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> float:
+        return self.regulariser(data, weights).log_prior(params, self.covariance_type)
+
+    def objective_is_monotone(self) -> bool:
+        return not self.reg_covar  # None (a prior) or 0 (maximum likelihood)
+
+    def flatten(self, params: GMMParams) -> np.ndarray:
+        """(π, μ, Σ) as raw coordinates, every covariance entry included (SQUAREM's coordinates)."""
+        return np.concatenate([params.weights, params.means.ravel(), params.covariances.ravel()])
+
+    def unflatten(self, vector: np.ndarray, like: GMMParams) -> GMMParams | None:
+        """The mixture with these raw coordinates, or None if it is not one (negative weight, covariance not positive definite)."""
+        k, d = like.n_components, like.n_features
+        weights = vector[:k]
+        if np.any(weights < 0) or not np.all(np.isfinite(vector)):
+            return None
+        means = vector[k : k + k * d].reshape(k, d)
+        covariances = vector[k + k * d :].reshape(k, d, d)
+        try:
+            return GMMParams(weights / weights.sum(), means, covariances)
+        except ValueError:
+            return None
+
+    def degenerate(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> np.ndarray:
+        """Components of weight 0, or whose covariance owes half its variance in some direction to the regulariser."""
+        return self.regulariser(data, weights).degenerate(params, float(weights.sum()), self.covariance_type)
+
+    def n_parameters(self, params: GMMParams) -> int:
+        return n_parameters(params.n_components, params.n_features, self.covariance_type)
+
+    def draw(self, params: GMMParams, n: int, rng: np.random.Generator):
+        return sample_gmm(params, n, rng)
+
+    def __repr__(self) -> str:
+        reg = "None" if self.reg_covar is None else f"{self.reg_covar:g}"
+        prior = "" if self.covariance_prior is None else ", covariance_prior=<(D, D) array>"
+        return f"GaussianMixtureModel(covariance_type={self.covariance_type!r}, reg_covar={reg}{prior})"

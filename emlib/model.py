@@ -1,0 +1,234 @@
+"""The interface between a latent-variable model and the EM drivers.
+
+EM needs two things of a model p(x, z | θ) (book eqs. :eq:`elbo-kl-decomposition` and :eq:`soft-em-q`):
+
+- an **E-step**, :meth:`LatentVariableModel.expectation`: from θ_old, the expected sufficient
+  statistics of the complete data under q(z) = p(z | x, θ_old) — whatever the M-step reads —
+  together with the log-likelihood log p(X | θ_old), which the same computation yields;
+- an **M-step**, :meth:`LatentVariableModel.maximization`: from those statistics (and the row
+  weights), the θ that maximises Q(θ, θ_old) (plus a log-prior, for MAP-EM).
+
+A driver needs a few optional pieces: the hard E-step (:meth:`~LatentVariableModel.classification`)
+for classification EM, a flat parameter vector (:meth:`~LatentVariableModel.flatten`,
+:meth:`~LatentVariableModel.unflatten`) for SQUAREM. The statistics are opaque to the drivers: a
+mixture's are its responsibilities, an HMM's its single and pairwise state marginals, a factor
+model's the posterior moments of its factors.
+
+:class:`MixtureModel` fills in the E-step for every model whose latent variable is one of K labels
+per row: Bayes' theorem in log space (``emlib._bayes``) from log p(z = k) and log p(x_n | z_n = k).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._bayes import bayes, log_bayes, map_labels, total_log_likelihood
+from ._validation import check_count, check_random_state, check_sample_weight
+
+__all__ = ["EStep", "LatentVariableModel", "MixtureModel"]
+
+
+@dataclass(frozen=True, eq=False)
+class EStep:
+    """What an E-step returns.
+
+    Attributes
+    ----------
+    statistics : object
+        What the M-step reads: the expected sufficient statistics, or the posterior they are
+        computed from (for a mixture, the responsibilities, shape (N, K)).
+    log_likelihood : float
+        log p(X | θ) = Σ_n w_n log p(x_n | θ) at the parameters the E-step used.
+    classification_log_likelihood : float or None
+        For a hard E-step only: log p(X, z* | θ) at the assignment z* it chose.
+    assignment : ndarray or None
+        For a hard E-step only: z*, first axis indexing rows; handed back to the next hard
+        E-step, so that ties keep their assignment.
+    """
+
+    statistics: Any
+    log_likelihood: float
+    classification_log_likelihood: float | None = None
+    assignment: np.ndarray | None = None
+
+
+class LatentVariableModel(ABC):
+    """A latent-variable model p(x, z | θ), as the EM drivers (``emlib.drivers``) see it.
+
+    Subclasses implement the input checks, :meth:`expectation` and :meth:`maximization`;
+    :func:`emlib.fit_em` then runs EM on them. The optional methods enable more drivers and
+    MAP-EM. Every method whose name does not start with ``check`` receives validated inputs.
+    """
+
+    @abstractmethod
+    def check_data(self, X):
+        """Validate and convert the data; return an object whose first axis indexes rows."""
+
+    @abstractmethod
+    def check_params(self, data, params, name: str = "params") -> None:
+        """Raise TypeError/ValueError, naming ``name``, unless ``params`` are parameters of this model for ``data``."""
+
+    @abstractmethod
+    def expectation(self, data, weights: np.ndarray, params) -> EStep:
+        """The E-step at ``params``: expected sufficient statistics and the log-likelihood."""
+
+    @abstractmethod
+    def maximization(self, data, weights: np.ndarray, statistics, previous):
+        """The M-step: argmax_θ of Q(θ, θ_old) (+ log p(θ)) given the E-step's ``statistics``.
+
+        ``previous`` are the parameters the statistics were computed from; a model may keep
+        parts of them where the statistics say nothing (a mixture component with no
+        responsibility keeps its mean and covariance, with weight zero).
+        """
+
+    # --- optional pieces -------------------------------------------------------------------
+
+    def log_parameter_prior(self, data, weights: np.ndarray, params) -> float:
+        """log p(θ) up to a constant, for MAP-EM; 0 for maximum likelihood (the default).
+
+        EM then increases the log-posterior ℓ(θ) + log p(θ) (book eq. :eq:`soft-em-map-objective`).
+        """
+        return 0.0
+
+    def objective_is_monotone(self) -> bool:
+        """Whether the M-step maximises ℓ + log p(θ) exactly, so that EM can never lower it.
+
+        A regularisation that is not the M-step of any prior (an absolute ``reg_covar``) returns
+        False: the drivers then stop only when the objective stops changing, not when it falls.
+        """
+        return True
+
+    def classification(self, data, weights: np.ndarray, params, previous=None) -> EStep:
+        """The hard E-step of classification EM: the most probable z* and log p(X, z* | θ).
+
+        Returns an :class:`EStep` whose statistics are those of the complete data (X, z*), with
+        ``classification_log_likelihood`` and ``assignment`` set. ``previous`` is the last
+        assignment (ties keep it).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no hard E-step, so it cannot run classification EM")
+
+    def flatten(self, params) -> np.ndarray:
+        """θ as one vector of floats (SQUAREM extrapolates in these coordinates)."""
+        raise NotImplementedError(f"{type(self).__name__} has no flat parametrisation, so it cannot run SQUAREM")
+
+    def unflatten(self, vector: np.ndarray, like):
+        """The parameters with coordinates ``vector`` (shaped like ``like``), or None if they are invalid."""
+        raise NotImplementedError(f"{type(self).__name__} has no flat parametrisation, so it cannot run SQUAREM")
+
+    def degenerate(self, data, weights: np.ndarray, params) -> np.ndarray | None:
+        """Which parts of a fit are degenerate (for a mixture: which components), or None if not judged."""
+        return None
+
+    # --- on raw inputs -------------------------------------------------------------------
+
+    def log_likelihood(self, X, params, *, sample_weight=None) -> float:
+        """The incomplete-data log-likelihood Σ_n w_n log p(x_n | θ)."""
+        data = self.check_data(X)
+        self.check_params(data, params)
+        weights = check_sample_weight(sample_weight, len(data))
+        return self.expectation(data, weights, params).log_likelihood
+
+
+class MixtureModel(LatentVariableModel):
+    """A model whose latent variable z_n is one of K labels, independently for each row.
+
+    p(x_n, z_n = k | θ) = p(z = k | θ) p(x_n | z_n = k, θ). Subclasses implement the input checks,
+    :meth:`log_prior`, :meth:`log_conditional` and :meth:`maximization` (whose statistics are the
+    responsibilities, shape (N, K)); the E-step, the hard E-step and the per-row scores follow.
+    """
+
+    @abstractmethod
+    def log_prior(self, params) -> np.ndarray:
+        """log p(z = k | θ), shape (K,) (−inf for a label of probability zero)."""
+
+    @abstractmethod
+    def log_conditional(self, data, params) -> np.ndarray:
+        """log p(x_n | z_n = k, θ), shape (N, K)."""
+
+    def log_joint(self, data, params) -> np.ndarray:
+        """log p(x_n, z_n = k | θ) = log p(z = k | θ) + log p(x_n | z_n = k, θ), shape (N, K)."""
+        return self.log_conditional(data, params) + self.log_prior(params)
+
+    def posterior(self, data, params) -> tuple[np.ndarray, np.ndarray]:
+        """log p(x_n | θ), shape (N,), and p(z_n = k | x_n, θ), shape (N, K), by Bayes' theorem.
+
+        Book eq. :eq:`soft-em-responsibilities`; a model may override it with a faster path
+        that computes the same numbers.
+        """
+        return bayes(self.log_conditional(data, params), self.log_prior(params), overwrite=True)
+
+    def expectation(self, data, weights: np.ndarray, params) -> EStep:
+        log_marginals, responsibilities = self.posterior(data, params)
+        return EStep(responsibilities, total_log_likelihood(weights, log_marginals))
+
+    def classification(self, data, weights: np.ndarray, params, previous=None) -> EStep:
+        """Each row to its most probable label (book eq. :eq:`hard-em-e-step`); one-hot statistics."""
+        joint = self.log_joint(data, params)
+        labels = map_labels(joint, previous)
+        rows = np.arange(len(labels))
+        one_hot = np.zeros_like(joint)
+        one_hot[rows, labels] = 1.0
+        log_marginals, _ = log_bayes(self.log_conditional(data, params), self.log_prior(params))
+        return EStep(
+            one_hot,
+            total_log_likelihood(weights, log_marginals),
+            total_log_likelihood(weights, joint[rows, labels], "the classification log-likelihood of X"),
+            labels,
+        )
+
+    def n_parameters(self, params) -> int:
+        """Number of free parameters (for BIC and AIC)."""
+        raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
+
+    def draw(self, params, n: int, rng: np.random.Generator):
+        """n rows drawn from the model and their labels (validated n and rng)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot draw samples")
+
+    # --- on raw inputs -------------------------------------------------------------------
+
+    def _checked(self, X, params):
+        data = self.check_data(X)
+        self.check_params(data, params)
+        return data
+
+    def e_step(self, X, params) -> np.ndarray:
+        """Posterior p(z_n = k | x_n, θ) of every label, shape (N, K) (book eq. :eq:`soft-em-responsibilities`)."""
+        return self.posterior(self._checked(X, params), params)[1]
+
+    def predict_proba(self, X, params) -> np.ndarray:
+        """The responsibilities, shape (N, K): the same as :meth:`e_step`."""
+        return self.e_step(X, params)
+
+    def predict(self, X, params) -> np.ndarray:
+        """The most probable label of each row, shape (N,)."""
+        data = self._checked(X, params)
+        return map_labels(self.log_joint(data, params))
+
+    def score_samples(self, X, params) -> np.ndarray:
+        """log p(x_n | θ) of each row, shape (N,)."""
+        return self.posterior(self._checked(X, params), params)[0]
+
+    def bic(self, X, params, *, sample_weight=None) -> float:
+        """The Bayesian information criterion −2 ℓ(θ) + p log W (W = Σ_n w_n, the number of rows without weights)."""
+        data = self._checked(X, params)
+        weights = check_sample_weight(sample_weight, len(data))
+        log_likelihood = self.expectation(data, weights, params).log_likelihood
+        return -2.0 * log_likelihood + self.n_parameters(params) * np.log(weights.sum())
+
+    def aic(self, X, params, *, sample_weight=None) -> float:
+        """Akaike's information criterion −2 ℓ(θ) + 2p."""
+        data = self._checked(X, params)
+        weights = check_sample_weight(sample_weight, len(data))
+        return -2.0 * self.expectation(data, weights, params).log_likelihood + 2.0 * self.n_parameters(params)
+
+    def sample(self, params, n_samples: int, rng):
+        """Draw ``n_samples`` rows and the label of each, from a generator or an integer seed."""
+        self.check_params(None, params)
+        n_samples = check_count(n_samples, "n_samples", minimum=0)
+        if rng is None:  # a sample must be reproducible: no silent fresh entropy
+            raise TypeError("rng must be a numpy.random.Generator or a non-negative integer seed; got None")
+        return self.draw(params, n_samples, check_random_state(rng, "rng"))
