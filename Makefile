@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test lab execute reproducible check-site bench-squarem bench-performance bench-defaults clean
+.PHONY: book test format lab execute reproducible check-site bench-squarem bench-performance bench-defaults clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,17 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BUILD)
 
-## test: emlib's tests, nbval over every notebook, then the warnings-as-errors site build
+## test: ruff (lint and format), emlib's tests, nbval over every notebook, then the warnings-as-errors site build
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) -p no:cacheprovider tests book
 	$(BUILD)
+
+## format: apply ruff's formatting and safe lint fixes (make test checks both)
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## lab: open the notebooks in JupyterLab (installs JupyterLab into .venv on first use)
 lab: $(STAMP)

@@ -48,8 +48,8 @@ def problem(separation: float, seed: int = 2026):
     return X, start
 
 
-def run_emlib(X, start, accelerate):
-    fit = emlib.fit_gmm(X, 2, init=start, reg_covar=REG_COVAR, tol=TOL, max_iter=MAX_ITER, accelerate=accelerate)
+def run_emlib(X, start, method):
+    fit = emlib.fit_gmm(X, 2, init=start, reg_covar=REG_COVAR, tol=TOL, max_iter=MAX_ITER, method=method)
     return fit.n_evaluations, float(fit.log_likelihoods[-1]), fit.converged
 
 
@@ -86,7 +86,7 @@ def main() -> int:
         for overlap, separation in SEPARATIONS.items():
             X, start = problem(separation)
             for method, function, args in (
-                ("plain EM (emlib)", run_emlib, (X, start, None)),
+                ("plain EM (emlib)", run_emlib, (X, start, "em")),
                 ("SQUAREM (emlib)", run_emlib, (X, start, "squarem")),
                 ("scikit-learn", run_sklearn, (X, start)),
             ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _fast
 from ._regularisation import Regulariser, singular_covariance_error
 from ._validation import (
     as_float_array,
@@ -19,7 +20,6 @@ from ._validation import (
     check_responsibilities,
     check_sample_weight,
 )
-from . import _fast
 from .params import GMMParams, SingularCovarianceError
 
 __all__ = ["m_step", "moments_formula"]

@@ -13,11 +13,10 @@ import os
 import pathlib
 import sys
 
-import nbformat
-from nbclient import NotebookClient
-
 import execution_report
 import generated_cells
+import nbformat
+from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -20,9 +20,10 @@ import sys
 from dataclasses import dataclass
 
 import nbformat
-import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from book_files import ROOT, book_notebooks  # noqa: E402
+
 PAGE = ROOT / "book" / "execution.md"
 
 INTRO = """\
@@ -63,26 +64,6 @@ class NotebookRun:
 
 def _timestamp(text: str) -> datetime.datetime:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def toc_entries(node):
-    """Every ``file:`` / ``root:`` entry of a jb-book table of contents, recursively, in order."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("file", "root") and isinstance(value, str):
-                yield value
-            else:
-                yield from toc_entries(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from toc_entries(item)
-
-
-def toc_notebooks() -> list[pathlib.Path]:
-    """The notebooks listed in ``_toc.yml``, in reading order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    paths = (ROOT / f"{entry}.ipynb" for entry in toc_entries(toc))
-    return [path for path in paths if path.exists()]
 
 
 def read_run(path: pathlib.Path) -> NotebookRun:
@@ -184,7 +165,7 @@ def render(runs: list[NotebookRun]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render([read_run(path) for path in toc_notebooks()])
+    text = render([read_run(path) for path in book_notebooks()])
     if argv == ["--check"]:
         if PAGE.exists() and PAGE.read_text() == text:
             return 0

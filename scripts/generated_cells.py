@@ -26,8 +26,8 @@ import sys
 import nbformat
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from book_files import BOOK, ROOT, book_notebooks  # noqa: E402, F401  (book_notebooks: the notebooks to refresh)
 
 # ---------------------------------------------------------------------------------------------
 # The setup cell
@@ -178,10 +178,6 @@ def cite_box_source(notebook, docname: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Writing the cells
-
-
-def book_notebooks() -> list[pathlib.Path]:
-    return sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 def _write_setup_cell(notebook) -> bool:

@@ -6,8 +6,8 @@ A x + b is the transformed default fit of x, and its log-likelihoods shift by âˆ
 """
 
 import json
-from fractions import Fraction
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np

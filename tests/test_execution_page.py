@@ -18,7 +18,7 @@ def test_page_is_up_to_date(capsys):
 
 
 def test_every_notebook_of_the_toc_is_listed_and_ok():
-    runs = [execution_report.read_run(path) for path in execution_report.toc_notebooks()]
+    runs = [execution_report.read_run(path) for path in execution_report.book_notebooks()]
     notebooks = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
     assert sorted(ROOT / "book" / f"{run.docname}.ipynb" for run in runs) == notebooks
     page = execution_report.PAGE.read_text()

@@ -21,10 +21,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 from pybtex.database import parse_string
 
@@ -32,6 +32,7 @@ import emlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+import book_files  # noqa: E402
 import generated_cells  # noqa: E402
 
 NOTEBOOKS = generated_cells.book_notebooks()
@@ -47,18 +48,7 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def numbered_chapters():
-    """The notebooks of the numbered parts of ``_toc.yml``: the chapters."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [
-        ROOT / f"{chapter['file']}.ipynb"
-        for part in toc["parts"]
-        if part.get("numbered")
-        for chapter in part["chapters"]
-    ]
-
-
-CHAPTERS = numbered_chapters()
+CHAPTERS = book_files.chapter_notebooks()
 
 
 def code_source(notebook) -> str:

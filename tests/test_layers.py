@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import emlib
 
@@ -78,3 +79,15 @@ def test_public_names_are_documented():
     for name in emlib.__all__:
         value = getattr(emlib, name)
         assert (value.__doc__ or "").strip(), f"emlib.{name} has no docstring"
+
+
+def test_the_readme_layout_table_matches_the_tree():
+    root = PACKAGE.parent
+    readme = (root / "README.md").read_text()
+    layout = readme[readme.index("## Layout") : readme.index("## Using emlib")]
+    listed = set(re.findall(r"^\| `([^`]+)`", layout, flags=re.MULTILINE))
+    expected = {f"emlib/{path.name}" for path in PACKAGE.glob("*.py") if path.name != "__init__.py"}
+    expected |= {"emlib/datasets/"} | {f"scripts/{path.name}" for path in (root / "scripts").iterdir() if path.is_file()}
+    assert expected <= listed, f"missing from the README's layout table: {sorted(expected - listed)}"
+    stale = {path for path in listed if path.startswith(("emlib/", "scripts/")) and not (root / path).exists()}
+    assert not stale, f"the README's layout table lists paths that do not exist: {sorted(stale)}"

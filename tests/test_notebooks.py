@@ -11,27 +11,10 @@ import re
 import sys
 
 import pytest
-import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from execution_report import toc_entries  # noqa: E402
-
-BOOK = ROOT / "book"
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [pathlib.PurePosixPath(entry).with_suffix("").as_posix() for entry in toc_entries(toc)]
-
-
-def book_notebooks():
-    return sorted(
-        path
-        for path in BOOK.rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in path.parts and "_build" not in path.parts
-    )
-
+from book_files import book_notebooks, notebooks_on_disk, toc_files  # noqa: E402
 
 NOTEBOOKS = book_notebooks()
 
@@ -46,7 +29,7 @@ def test_there_are_notebooks():
 
 def test_every_notebook_is_in_the_toc():
     listed = set(toc_files())
-    missing = [notebook_id(p) for p in NOTEBOOKS if notebook_id(p)[: -len(".ipynb")] not in listed]
+    missing = [notebook_id(p) for p in notebooks_on_disk() if notebook_id(p)[: -len(".ipynb")] not in listed]
     assert not missing, f"notebooks not listed in _toc.yml: {missing}"
 
 
