@@ -135,6 +135,7 @@ class BinomialMixture(MixtureModel):
 
     def n_parameters(self, params: BinomialMixtureParams) -> int:
         """(K − 1) weights and K head probabilities."""
+        self.check_params(None, params)
         return 2 * params.n_components - 1
 
     def draw(self, params: BinomialMixtureParams, n: int, rng: np.random.Generator):

@@ -194,13 +194,13 @@ def _extrapolate(model, start, first, second):
 _DRIVERS = {"em": run_em, "hard": run_hard_em, "squarem": run_squarem}
 
 
-def check_method(method) -> str:
+def _check_method(method) -> str:
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
     return method
 
 
-def check_callback(callback):
+def _check_callback(callback):
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be None or callable(iteration, params, log_likelihood, objective); got {callback!r}")
     return callback
@@ -265,17 +265,17 @@ def fit_em(
         raise TypeError(f"model must be an emlib.LatentVariableModel; got {type(model).__name__}")
     data = model.check_data(X)
     model.check_params(data, init, name="init")
-    method = check_method(method)
+    method = _check_method(method)
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
     weights = check_sample_weight(sample_weight, len(data))
-    callback = check_callback(callback)
+    callback = _check_callback(callback)
     result = run(model, data, weights, init, method=method, max_iter=max_iter, tol=tol, callback=callback, trajectory=bool(trajectory))
-    warn_if_not_converged(result, tol, max_iter, stacklevel=2)
+    _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     return result
 
 
-def warn_if_not_converged(result: EMResult, tol: float, max_iter: int, stacklevel: int) -> None:
+def _warn_if_not_converged(result: EMResult, tol: float, max_iter: int, stacklevel: int) -> None:
     """A ConvergenceWarning that says why the run stopped, unless it converged (or max_iter was 0)."""
     if result.converged or max_iter == 0:
         return

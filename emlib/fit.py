@@ -17,7 +17,7 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from .drivers import check_callback, check_method, run, warn_if_not_converged
+from .drivers import _check_callback, _check_method, _warn_if_not_converged, run
 from .gaussian_mixture import GaussianMixtureModel
 from .maximization import _maximization
 from .params import GMMParams, check_gmm_params
@@ -187,14 +187,14 @@ def fit_gmm(
     X = check_data(X)
     n_components = check_count(n_components, "n_components", minimum=1)
     covariance_type = check_covariance_type(covariance_type)
-    method = check_method(method)
+    method = _check_method(method)
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
     n_init = check_count(n_init, "n_init", minimum=1)
     weights = check_sample_weight(sample_weight, X.shape[0])
     reg_covar = None if reg_covar is None else check_nonnegative_real(reg_covar, "reg_covar")
     rng = check_random_state(random_state, "random_state")
-    callback = check_callback(callback)
+    callback = _check_callback(callback)
     counted = weights > 0
     if n_components > np.count_nonzero(counted):
         raise ValueError(
@@ -233,7 +233,7 @@ def fit_gmm(
         if best is None or score > best[0]:
             best = (score, result)
     result = best[1]
-    warn_if_not_converged(result, tol, max_iter, stacklevel=2)
+    _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     _warn_if_degenerate(result.degenerate)
 
     if np.all(counted):

@@ -160,6 +160,7 @@ class GaussianMixtureModel(MixtureModel):
         return self.regulariser(data, weights).degenerate(params, float(weights.sum()), self.covariance_type)
 
     def n_parameters(self, params: GMMParams) -> int:
+        self.check_params(None, params)
         return n_parameters(params.n_components, params.n_features, self.covariance_type)
 
     def draw(self, params: GMMParams, n: int, rng: np.random.Generator):
