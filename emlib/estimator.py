@@ -620,11 +620,14 @@ class GaussianMixture:
         if fitted is None and given is None:
             return
         if fitted is None:
-            warnings.warn(f"X has feature names, but {type(self).__name__} was fitted without feature names")
+            warnings.warn(
+                f"X has feature names, but {type(self).__name__} was fitted without feature names", stacklevel=3
+            )
             return
         if given is None:
             warnings.warn(
-                f"X does not have valid feature names, but {type(self).__name__} was fitted with feature names"
+                f"X does not have valid feature names, but {type(self).__name__} was fitted with feature names",
+                stacklevel=3,
             )
             return
         if len(fitted) == len(given) and np.all(fitted == given):

@@ -5,9 +5,10 @@ with bad input"): each row says how to break one argument, which exception must 
 regular expression that the message must match. The regular expression names the argument
 (``{arg}`` stands for its name in the function called: ``params`` is ``init`` in ``fit_gmm`` and
 ``fit_em``, ``responsibilities`` is ``q`` in ``elbo`` and ``posterior_kl``, ``rng`` is
-``random_state`` in ``fit_gmm``). ``TARGETS`` lists the public functions with the arguments each
-takes; every row is run against every function that takes its argument, and each case checks
-that the function did receive the bad argument.
+``random_state`` in ``fit_gmm``, ``z`` is ``previous`` in ``hard_assignments``, ``n`` is
+``n_samples`` in the models' and the result's ``sample``). ``TARGETS`` lists the public functions
+with the arguments each takes; every row is run against every function that takes its argument,
+and each case checks that the function did receive the bad argument.
 
 A row whose ``error`` is ``None`` is input that must be *accepted*: the call must succeed and
 give the same result as the float64 array it stands for.
@@ -28,7 +29,6 @@ import scipy.sparse
 
 import emlib
 from emlib import gradient
-from emlib.hard import hard_assignments
 
 # ---------------------------------------------------------------------------------------------
 # Good arguments: two clusters of four points in 2-D (integer-valued, so that the integer-array
@@ -49,11 +49,15 @@ ONE_HOT_INT = np.repeat(np.eye(2, dtype=int), N // 2, axis=0)
 RESPONSIBILITIES = emlib.e_step(X, PARAMS)
 LABELS = np.repeat([0, 1], N // 2)
 SAMPLE_WEIGHT_INT = np.array([1, 2, 1, 1, 3, 1, 1, 2])
-MODEL = emlib.GaussianMixture("full", reg_covar=1e-3)
+MODEL = emlib.GaussianMixtureModel("full", reg_covar=1e-3)
+FIT = emlib.fit_gmm(X, 2, init=PARAMS, reg_covar=1e-3)  # an EMResult, for its methods
+COINS = emlib.BinomialMixture(n_trials=10)
+COIN_PARAMS = emlib.BinomialMixtureParams([0.5, 0.5], [0.3, 0.7])
 
 GOOD: dict[str, Any] = {
     "X": X,
     "params": PARAMS,
+    "params_old": PARAMS,
     "responsibilities": RESPONSIBILITIES,
     "z": LABELS,
     "n_components": 2,
@@ -62,12 +66,12 @@ GOOD: dict[str, Any] = {
     "sample_weight": None,
     "tol": 1e-6,
     "max_iter": 100,
-    "method": "soft",
-    "accelerate": None,
+    "method": "em",
+    "callback": None,
     "init": "k-means++",
     "step": 1e-5,
     "model": MODEL,
-    "n": 5,
+    "n": 5,  # n_samples in the sample methods
     "rng": 0,  # random_state in fit_gmm
     "n_init": 1,
     "covariance_prior": None,
@@ -90,18 +94,31 @@ def target(call, *takes, **names):
     return Target(call, frozenset(takes), names)
 
 
-def _set_model_attributes(a: dict) -> emlib.GaussianMixture:
-    model = emlib.GaussianMixture()
+def _set_model_attributes(a: dict) -> emlib.GaussianMixtureModel:
+    model = emlib.GaussianMixtureModel()
     model.covariance_type = a["covariance_type"]
     model.reg_covar = a["reg_covar"]
+    model.covariance_prior = a["covariance_prior"]
     return model
+
+
+def _fit_model_with_prior(a: dict) -> emlib.EMResult:
+    """fit_em of a GaussianMixtureModel built from reg_covar and covariance_prior: Ψ meets X."""
+    model = emlib.GaussianMixtureModel(reg_covar=a["reg_covar"], covariance_prior=a["covariance_prior"])
+    return emlib.fit_em(model, X, PARAMS)
 
 
 def _gradient_target(name: str, *, step: bool = False) -> Target:
     function = getattr(gradient, name)
     if step:
-        return target(lambda a: function(a["X"], a["params"], step=a["step"]), "X", "params", "step", "derivative")
-    return target(lambda a: function(a["X"], a["params"]), "X", "params", "derivative")
+        return target(
+            lambda a: function(a["X"], a["params"], step=a["step"], sample_weight=a["sample_weight"]),
+            "X", "params", "step", "sample_weight", "derivative",
+        )
+    return target(
+        lambda a: function(a["X"], a["params"], sample_weight=a["sample_weight"]),
+        "X", "params", "sample_weight", "derivative",
+    )
 
 
 TARGETS: dict[str, Target] = {
@@ -121,6 +138,7 @@ TARGETS: dict[str, Target] = {
             sample_weight=a["sample_weight"],
         ),
         "X", "responsibilities", "covariance_type", "reg_covar", "covariance_prior", "sample_weight",
+        "prior meets X",
     ),
     # fit_gmm from given parameters (init=params) ...
     "fit_gmm": target(
@@ -134,12 +152,12 @@ TARGETS: dict[str, Target] = {
             reg_covar=a["reg_covar"],
             sample_weight=a["sample_weight"],
             method=a["method"],
-            accelerate=a["accelerate"],
+            callback=a["callback"],
             random_state=a["rng"],  # checked even though init is given
             n_init=a["n_init"],
         ),
         "X", "params", "n_components", "covariance_type", "max_iter", "tol", "reg_covar",
-        "sample_weight", "method", "accelerate", "rng", "n_init",
+        "sample_weight", "method", "callback", "rng", "n_init",
         params="init", rng="random_state",
     ),
     # ... and from k-means++ seeding, where init and random_state are used.
@@ -148,15 +166,28 @@ TARGETS: dict[str, Target] = {
         "X", "n_components", "init", "rng", "n_init", "seeding",
         rng="random_state",
     ),
-    "elbo": target(lambda a: emlib.elbo(a["X"], a["params"], a["responsibilities"]), "X", "params", "responsibilities", responsibilities="q"),
-    "posterior_kl": target(
-        lambda a: emlib.posterior_kl(a["X"], a["params"], a["responsibilities"]),
-        "X", "params", "responsibilities",
+    "elbo": target(
+        lambda a: emlib.elbo(a["X"], a["params"], a["responsibilities"], sample_weight=a["sample_weight"]),
+        "X", "params", "responsibilities", "sample_weight",
         responsibilities="q",
     ),
-    "complete_log_likelihood": target(lambda a: emlib.complete_log_likelihood(a["X"], a["z"], a["params"]), "X", "params", "z"),
-    "hard.hard_assignments": target(
-        lambda a: hard_assignments(a["X"], a["params"], previous=a["z"]), "X", "params", "z", z="previous"
+    "posterior_kl": target(
+        lambda a: emlib.posterior_kl(a["X"], a["params"], a["responsibilities"], sample_weight=a["sample_weight"]),
+        "X", "params", "responsibilities", "sample_weight",
+        responsibilities="q",
+    ),
+    "complete_log_likelihood": target(
+        lambda a: emlib.complete_log_likelihood(a["X"], a["z"], a["params"], sample_weight=a["sample_weight"]),
+        "X", "params", "z", "sample_weight",
+    ),
+    "expected_complete_log_likelihood": target(
+        lambda a: emlib.expected_complete_log_likelihood(
+            a["X"], a["params"], a["params_old"], sample_weight=a["sample_weight"]
+        ),
+        "X", "params", "params_old", "sample_weight",
+    ),
+    "hard_assignments": target(
+        lambda a: emlib.hard_assignments(a["X"], a["params"], previous=a["z"]), "X", "params", "z", z="previous"
     ),
     "log_likelihood_gradient": _gradient_target("log_likelihood_gradient"),
     "projection_matrix": _gradient_target("projection_matrix"),
@@ -166,18 +197,47 @@ TARGETS: dict[str, Target] = {
     "convergence_rate": _gradient_target("convergence_rate"),
     "observed_information": _gradient_target("observed_information", step=True),
     "complete_information": _gradient_target("complete_information"),
-    "GMMParams": target(lambda a: emlib.GMMParams(a["weights"], a["means"], a["covariances"]), "weights", "means", "covariances"),
-    "GaussianMixture": target(lambda a: emlib.GaussianMixture(a["covariance_type"], a["reg_covar"]), "covariance_type", "reg_covar"),
+    "GMMParams": target(
+        lambda a: emlib.GMMParams(a["weights"], a["means"], a["covariances"]), "weights", "means", "covariances"
+    ),
+    "GaussianMixtureModel": target(
+        lambda a: emlib.GaussianMixtureModel(a["covariance_type"], a["reg_covar"], a["covariance_prior"]),
+        "covariance_type", "reg_covar", "covariance_prior",
+    ),
     # the model's attributes are validated whenever they are set, not only by the constructor
-    "GaussianMixture attributes": target(_set_model_attributes, "covariance_type", "reg_covar"),
+    "GaussianMixtureModel attributes": target(
+        _set_model_attributes, "covariance_type", "reg_covar", "covariance_prior"
+    ),
     "fit_em": target(
         lambda a: emlib.fit_em(
-            a["model"], a["X"], a["params"], max_iter=a["max_iter"], tol=a["tol"], sample_weight=a["sample_weight"]
+            a["model"],
+            a["X"],
+            a["params"],
+            method=a["method"],
+            max_iter=a["max_iter"],
+            tol=a["tol"],
+            sample_weight=a["sample_weight"],
+            callback=a["callback"],
         ),
-        "model", "X", "params", "max_iter", "tol", "sample_weight",
+        "model", "X", "params", "method", "max_iter", "tol", "sample_weight", "callback",
         params="init",
     ),
-    "datasets.sample_gmm": target(lambda a: emlib.datasets.sample_gmm(a["params"], a["n"], a["rng"]), "params", "n", "rng"),
+    # a GaussianMixtureModel's covariance_prior is checked against X when the model is fitted
+    "fit_em[GaussianMixtureModel(covariance_prior)]": target(
+        _fit_model_with_prior, "reg_covar", "covariance_prior", "prior meets X"
+    ),
+    "GaussianMixtureModel.sample": target(
+        lambda a: MODEL.sample(a["params"], a["n"], a["rng"]), "params", "n", "rng", n="n_samples"
+    ),
+    "BinomialMixture.sample": target(
+        lambda a: COINS.sample(COIN_PARAMS, a["n"], a["rng"]), "n", "rng", n="n_samples"
+    ),
+    "EMResult.predict": target(lambda a: FIT.predict(a["X"]), "X", "fitted"),
+    "EMResult.bic": target(lambda a: FIT.bic(a["X"], sample_weight=a["sample_weight"]), "X", "sample_weight", "fitted"),
+    "EMResult.sample": target(lambda a: FIT.sample(a["n"], a["rng"]), "n", "rng", n="n_samples"),
+    "datasets.sample_gmm": target(
+        lambda a: emlib.datasets.sample_gmm(a["params"], a["n"], a["rng"]), "params", "n", "rng"
+    ),
 }
 
 
@@ -208,6 +268,10 @@ def _with(array, index, value):
     return array
 
 
+def _ignore(*args):
+    """A callback that does nothing."""
+
+
 # The "input" cells of the book's table.
 B_NONFINITE_X = "NaN, `inf` or `-inf` in `X`"
 B_NDIM_X = "`X` with 0, 1 or 3 dimensions"
@@ -218,8 +282,10 @@ B_DTYPE_X = "`X` complex, object, boolean or string"
 B_MASKED_X = "`X` a masked array with masked entries"
 B_SPARSE_X = "`X` a scipy sparse matrix"
 B_SCALE_X = "`X` whose spread is beyond about 1e±150"
-B_PARAMS_TYPE = "`params` not an `emlib.GMMParams`"
-B_PARAMS_DIM = "`params` whose dimension is not the number of columns of `X`"
+B_FIT_X = "`X` with another number of columns than the fitted parameters"
+B_PARAMS_TYPE = "`params` or `params_old` not an `emlib.GMMParams`"
+B_PARAMS_DIM = "`params` or `params_old` whose dimension is not the number of columns of `X`"
+B_PARAMS_OLD_K = "`params_old` with another number of components than `params`"
 B_PARAMS_ZERO = "`params` with a component of weight 0"
 B_INIT = "`init` neither a `GMMParams` nor `\"k-means++\"`"
 B_INIT_K = "`init` with another number of components than `n_components`, or with `n_init` > 1"
@@ -252,16 +318,20 @@ B_Z_TYPE = "`z` not integer labels"
 B_Z_VALUE = "`z` out of range or of the wrong length"
 B_TOL_REG = "`tol` or `reg_covar` negative or NaN"
 B_REAL_TYPE = "`tol` or `reg_covar` not a number"
-B_PRIOR = "`covariance_prior` of the wrong shape, not positive definite, or given with `reg_covar` > 0"
+B_PRIOR_SHAPE = "`covariance_prior` not a 2-D array, or not of shape (D, D)"
+B_PRIOR_VALUE = "`covariance_prior` NaN, not symmetric or not positive definite"
+B_PRIOR_REG = "`covariance_prior` given with `reg_covar` > 0"
 B_REG_NONE = "`reg_covar=None` in `m_step`"
 B_MAX_ITER = "`max_iter` negative"
 B_MAX_ITER_TYPE = "`max_iter` of 2.5 or `True`"
 B_COV_TYPE = "An unknown `covariance_type`"
-B_METHOD = "An unknown `method` or `accelerate`"
+B_METHOD = "An unknown `method` (`\"soft\"`, its name before 0.2.0, included)"
+B_CALLBACK = "`callback` not callable"
+B_CALLBACK_OK = "`callback` a callable"
 B_RNG_TYPE = "`random_state` or `rng` not a Generator or an integer seed"
 B_RNG_NEGATIVE = "`random_state` or `rng` a negative seed"
-B_N = "`n` of −1"
-B_N_TYPE = "`n` of 2.5 or `True`"
+B_N = "`n` or `n_samples` of −1"
+B_N_TYPE = "`n` or `n_samples` of 2.5 or `True`"
 B_MODEL = "`model` not an `emlib.LatentVariableModel`"
 B_STEP = "`step` 0, negative, NaN or `inf`"
 B_STEP_TYPE = "`step` not a number"
@@ -272,6 +342,9 @@ def rows_for(book, argument, error, match, cases, **options):
     """One Row per (id, description, bad arguments) of ``cases``, all sharing the rest."""
     return [Row(id_, book, description, argument, bad, error, match, **options) for id_, description, bad in cases]
 
+
+#: The methods fit_gmm and fit_em accept, as their error message lists them.
+METHODS = r"must be one of \('em', 'hard', 'squarem'\)"
 
 ROWS: list[Row] = [
     # --- X, for every function that takes it --------------------------------------------------
@@ -313,14 +386,29 @@ ROWS: list[Row] = [
         ("X-tiny", "X scaled by 1e-200", lambda: {"X": X * 1e-200}),
         ("X-huge", "X scaled by 1e200", lambda: {"X": X * 1e200}),
     ], needs=frozenset({"X", "seeding"})),
+    *rows_for(B_FIT_X, "X", ValueError, r"has dimension 2 but \b{arg}\b has 3 columns", [
+        ("X-columns-fit", "X with 3 columns for a fit with D = 2", lambda: {"X": np.hstack([X, X[:, :1]])}),
+    ], needs=frozenset({"X", "fitted"})),
     # --- params ------------------------------------------------------------------------------
     *rows_for(B_PARAMS_TYPE, "params", TypeError, r"\b{arg}\b must be an emlib\.GMMParams", [
-        ("params-tuple", "params a tuple (weights, means, covariances)", lambda: {"params": (WEIGHTS, MEANS, COVARIANCES)}),
+        ("params-tuple", "params a tuple (weights, means, covariances)",
+         lambda: {"params": (WEIGHTS, MEANS, COVARIANCES)}),
         ("params-none", "params None", lambda: {"params": None}),
     ], exclude=("fit_gmm",)),  # fit_gmm's init also takes a string: see the init rows
+    *rows_for(B_PARAMS_TYPE, "params_old", TypeError, r"\b{arg}\b must be an emlib\.GMMParams", [
+        ("params_old-tuple", "params_old a tuple (weights, means, covariances)",
+         lambda: {"params_old": (WEIGHTS, MEANS, COVARIANCES)}),
+        ("params_old-none", "params_old None", lambda: {"params_old": None}),
+    ]),
     *rows_for(B_PARAMS_DIM, "params", ValueError, r"\b{arg}\b has dimension 1 but X has 2 columns", [
         ("params-dimension", "params with D = 1 for X with 2 columns", lambda: {"params": PARAMS_1D}),
     ], needs=frozenset({"X", "params"})),
+    *rows_for(B_PARAMS_DIM, "params_old", ValueError, r"\b{arg}\b has dimension 1 but X has 2 columns", [
+        ("params_old-dimension", "params_old with D = 1 for X with 2 columns", lambda: {"params_old": PARAMS_1D}),
+    ], needs=frozenset({"X", "params_old"})),
+    *rows_for(B_PARAMS_OLD_K, "params_old", ValueError, r"\b{arg}\b has 1 components but params has 2", [
+        ("params_old-components", "params_old with K = 1, params with K = 2", lambda: {"params_old": PARAMS_ONE}),
+    ], needs=frozenset({"params", "params_old"})),
     *rows_for(B_PARAMS_ZERO, "params", ValueError, r"\b{arg}\b.*weights must all be positive", [
         ("params-zero-weight", "params with a component of weight 0", lambda: {"params": PARAMS_ZERO_WEIGHT}),
     ], needs=frozenset({"derivative"})),
@@ -348,9 +436,12 @@ ROWS: list[Row] = [
     *rows_for(B_K_NUMPY, "n_components", None, "", [
         ("n_components-int64", "n_components np.int64(2)", lambda: {"n_components": np.int64(2)}),
     ]),
-    *rows_for(B_K_ROWS, "n_components", ValueError, r"\b{arg}\b \(2\) must not exceed the number of rows of X with positive sample_weight \(1\)", [
-        ("n_components-rows", "one row of X, two components", lambda: {"X": X[:1]}),
-    ], needs=frozenset({"X", "n_components"})),
+    *rows_for(
+        B_K_ROWS, "n_components", ValueError,
+        r"\b{arg}\b \(2\) must not exceed the number of rows of X with positive sample_weight \(1\)",
+        [("n_components-rows", "one row of X, two components", lambda: {"X": X[:1]})],
+        needs=frozenset({"X", "n_components"}),
+    ),
     *rows_for(B_K_DISTINCT, "n_components", ValueError, r"\b{arg}\b=2 exceeds the number of distinct rows of X", [
         ("n_components-distinct", "eight identical rows, two components", lambda: {"X": np.ones((N, 2))}),
     ], needs=frozenset({"X", "seeding"})),
@@ -371,9 +462,11 @@ ROWS: list[Row] = [
     ]),
     *rows_for(B_W_FLOAT32, "weights", None, "", [
         ("weights-float32", "weights (1, 1, 1) / 3 in float32",
-         lambda: {"weights": np.full(3, np.float32(1) / np.float32(3)), "means": np.zeros((3, 2)), "covariances": np.stack([np.eye(2)] * 3)}),
+         lambda: {"weights": np.full(3, np.float32(1) / np.float32(3)), "means": np.zeros((3, 2)),
+                  "covariances": np.stack([np.eye(2)] * 3)}),
     ], needs=frozenset({"weights", "means", "covariances"}),
-        same_as=lambda: {"weights": np.full(3, 1.0 / 3.0), "means": np.zeros((3, 2)), "covariances": np.stack([np.eye(2)] * 3)}),
+        same_as=lambda: {"weights": np.full(3, 1.0 / 3.0), "means": np.zeros((3, 2)),
+                         "covariances": np.stack([np.eye(2)] * 3)}),
     *rows_for(B_P_NONFINITE, "weights", ValueError, r"\b{arg}\b contains NaN or infinite", [
         ("weights-nan", "weights (NaN, 0.5)", lambda: {"weights": [np.nan, 0.5]}),
         ("weights-inf", "weights (inf, 0.5)", lambda: {"weights": [np.inf, 0.5]}),
@@ -394,13 +487,16 @@ ROWS: list[Row] = [
     *rows_for(B_P_SHAPE, "covariances", ValueError, r"\b{arg}\b must (be a 3-D array|have shape \(K, D, D\))", [
         ("covariances-2d", "covariances of shape (K, D)", lambda: {"covariances": np.ones((2, 2))}),
         ("covariances-not-square", "covariances of shape (K, D, D + 1)", lambda: {"covariances": np.ones((2, 2, 3))}),
-        ("covariances-too-many", "covariances of shape (K + 1, D, D)", lambda: {"covariances": np.stack([np.eye(2)] * 3)}),
+        ("covariances-too-many", "covariances of shape (K + 1, D, D)",
+         lambda: {"covariances": np.stack([np.eye(2)] * 3)}),
     ]),
     *rows_for(B_C_ASYMMETRIC, "covariances", ValueError, r"\b{arg}\[1\] is not symmetric", [
-        ("covariances-asymmetric", "covariances[1] not symmetric", lambda: {"covariances": _with(COVARIANCES, (1, 0, 1), 0.5)}),
+        ("covariances-asymmetric", "covariances[1] not symmetric",
+         lambda: {"covariances": _with(COVARIANCES, (1, 0, 1), 0.5)}),
     ]),
     *rows_for(B_C_NOT_PD, "covariances", emlib.SingularCovarianceError, r"\b{arg}\[1\] is not positive definite", [
-        ("covariances-indefinite", "covariances[1] indefinite", lambda: {"covariances": [np.eye(2), [[1.0, 2.0], [2.0, 1.0]]]}),
+        ("covariances-indefinite", "covariances[1] indefinite",
+         lambda: {"covariances": [np.eye(2), [[1.0, 2.0], [2.0, 1.0]]]}),
         ("covariances-zero", "covariances[1] zero", lambda: {"covariances": [np.eye(2), np.zeros((2, 2))]}),
     ]),
     *rows_for(B_P_CONVERTED, "weights", None, "", [
@@ -411,7 +507,8 @@ ROWS: list[Row] = [
         ("params-int", "integer arrays: weights (1,), means, covariances",
          lambda: {"weights": np.array([1]), "means": np.array([[1, 2]]), "covariances": np.array([[[2, 1], [1, 2]]])}),
     ], needs=frozenset({"weights", "means", "covariances"}),
-        same_as=lambda: {"weights": np.array([1.0]), "means": np.array([[1.0, 2.0]]), "covariances": np.array([[[2.0, 1.0], [1.0, 2.0]]])}),
+        same_as=lambda: {"weights": np.array([1.0]), "means": np.array([[1.0, 2.0]]),
+                         "covariances": np.array([[[2.0, 1.0], [1.0, 2.0]]])}),
     # --- sample_weight -------------------------------------------------------------------------
     *rows_for(B_SW_LENGTH, "sample_weight", ValueError, r"\b{arg}\b must have one entry per row of X \(8\)", [
         ("sample_weight-short", "N - 1 weights", lambda: {"sample_weight": np.ones(N - 1)}),
@@ -442,11 +539,16 @@ ROWS: list[Row] = [
     *rows_for(B_R_ROWS, "responsibilities", ValueError, r"\b{arg}\b must have one row per row of X \(8\)", [
         ("responsibilities-short", "N - 1 rows", lambda: {"responsibilities": RESPONSIBILITIES[:-1]}),
     ]),
-    *rows_for(B_R_SIMPLEX, "responsibilities", ValueError, r"\b{arg}\b (must be non-negative|contains NaN|must sum to 1)", [
-        ("responsibilities-negative", "a row (1.5, -0.5)", lambda: {"responsibilities": _with(_with(ONE_HOT_INT, (0, 0), 1.5), (0, 1), -0.5)}),
-        ("responsibilities-nan", "a NaN entry", lambda: {"responsibilities": _with(RESPONSIBILITIES, (2, 0), np.nan)}),
-        ("responsibilities-sum", "rows summing to 0.5", lambda: {"responsibilities": 0.5 * RESPONSIBILITIES}),
-    ]),
+    *rows_for(
+        B_R_SIMPLEX, "responsibilities", ValueError, r"\b{arg}\b (must be non-negative|contains NaN|must sum to 1)",
+        [
+            ("responsibilities-negative", "a row (1.5, -0.5)",
+             lambda: {"responsibilities": _with(_with(ONE_HOT_INT, (0, 0), 1.5), (0, 1), -0.5)}),
+            ("responsibilities-nan", "a NaN entry",
+             lambda: {"responsibilities": _with(RESPONSIBILITIES, (2, 0), np.nan)}),
+            ("responsibilities-sum", "rows summing to 0.5", lambda: {"responsibilities": 0.5 * RESPONSIBILITIES}),
+        ],
+    ),
     *rows_for(B_R_COLUMNS, "responsibilities", ValueError, r"\b{arg}\b must have one column per component \(2\)", [
         ("q-columns", "q with 3 columns for K = 2", lambda: {"responsibilities": np.full((N, 3), 1.0 / 3.0)}),
     ], needs=frozenset({"responsibilities", "params"})),
@@ -463,7 +565,7 @@ ROWS: list[Row] = [
         ("z-negative", "a label -1", lambda: {"z": _with(LABELS, 0, -1).astype(int)}),
         ("z-length", "N - 1 labels", lambda: {"z": LABELS[:-1]}),
     ]),
-    # --- tol, reg_covar, max_iter ---------------------------------------------------------------
+    # --- tol, reg_covar, covariance_prior, max_iter -------------------------------------------
     *rows_for(B_TOL_REG, "tol", ValueError, r"\b{arg}\b must be a finite number >= 0", [
         ("tol-negative", "tol -1e-3", lambda: {"tol": -1e-3}),
         ("tol-nan", "tol NaN", lambda: {"tol": np.nan}),
@@ -478,14 +580,42 @@ ROWS: list[Row] = [
     *rows_for(B_REAL_TYPE, "reg_covar", TypeError, r"\b{arg}\b must be a real number", [
         ("reg_covar-str", "reg_covar '1e-3'", lambda: {"reg_covar": "1e-3"}),
     ]),
-    *rows_for(B_PRIOR, "covariance_prior", ValueError, r"\b{arg}\b (must have shape \(2, 2\)|must be positive definite|or reg_covar)", [
-        ("covariance_prior-shape", "a (3, 3) prior for D = 2", lambda: {"covariance_prior": np.eye(3)}),
-        ("covariance_prior-indefinite", "an indefinite prior", lambda: {"covariance_prior": [[1.0, 2.0], [2.0, 1.0]]}),
-        ("covariance_prior-with-reg_covar", "a prior and reg_covar 1e-3", lambda: {"covariance_prior": np.eye(2)}),
+    # (the prior rows set reg_covar=None, so that only the prior is wrong)
+    *rows_for(B_PRIOR_SHAPE, "covariance_prior", ValueError, r"\b{arg}\b must be a 2-D array", [
+        ("covariance_prior-1d", "a 1-D prior (the diagonal only)",
+         lambda: {"covariance_prior": np.ones(2), "reg_covar": None}),
+        ("covariance_prior-scalar", "a scalar prior 1e-3", lambda: {"covariance_prior": 1e-3, "reg_covar": None}),
     ]),
+    *rows_for(B_PRIOR_SHAPE, "covariance_prior", ValueError, r"\b{arg}\b must have shape \(2, 2\); got \(2, 3\)", [
+        ("covariance_prior-not-square", "a (2, 3) prior",
+         lambda: {"covariance_prior": np.ones((2, 3)), "reg_covar": None}),
+    ]),
+    *rows_for(
+        B_PRIOR_SHAPE, "covariance_prior", ValueError,
+        r"\b{arg}\b (must have shape \(2, 2\)|has shape \(3, 3\) but X has 2 columns)",
+        [("covariance_prior-shape", "a (3, 3) prior for D = 2",
+          lambda: {"covariance_prior": np.eye(3), "reg_covar": None})],
+        needs=frozenset({"covariance_prior", "prior meets X"}),
+    ),
+    *rows_for(B_PRIOR_VALUE, "covariance_prior", ValueError, r"\b{arg}\b contains NaN or infinite", [
+        ("covariance_prior-nan", "a NaN in the prior",
+         lambda: {"covariance_prior": _with(np.eye(2), (0, 0), np.nan), "reg_covar": None}),
+    ]),
+    *rows_for(B_PRIOR_VALUE, "covariance_prior", ValueError, r"\b{arg}\b must be symmetric", [
+        ("covariance_prior-asymmetric", "a prior [[1, 0.5], [0, 1]]",
+         lambda: {"covariance_prior": [[1.0, 0.5], [0.0, 1.0]], "reg_covar": None}),
+    ]),
+    *rows_for(B_PRIOR_VALUE, "covariance_prior", ValueError, r"\b{arg}\b must be positive definite", [
+        ("covariance_prior-indefinite", "an indefinite prior",
+         lambda: {"covariance_prior": [[1.0, 2.0], [2.0, 1.0]], "reg_covar": None}),
+        ("covariance_prior-zero", "a zero prior", lambda: {"covariance_prior": np.zeros((2, 2)), "reg_covar": None}),
+    ]),
+    *rows_for(B_PRIOR_REG, "covariance_prior", ValueError, r"give either \b{arg}\b or reg_covar > 0, not both", [
+        ("covariance_prior-with-reg_covar", "a prior and reg_covar 1e-3", lambda: {"covariance_prior": np.eye(2)}),
+    ], needs=frozenset({"covariance_prior", "reg_covar"})),
     *rows_for(B_REG_NONE, "reg_covar", None, "", [
         ("reg_covar-None", "reg_covar None: the data-scaled prior", lambda: {"reg_covar": None}),
-    ], needs=frozenset({"reg_covar", "covariance_prior"}),
+    ], needs=frozenset({"reg_covar", "covariance_prior", "responsibilities"}),
         same_as=lambda: {"reg_covar": 0.0, "covariance_prior": 1e-6 * N * np.cov(X.T, bias=True)}),
     *rows_for(B_MAX_ITER, "max_iter", ValueError, r"\b{arg}\b must be >= 0", [
         ("max_iter-negative", "max_iter -1", lambda: {"max_iter": -1}),
@@ -495,17 +625,27 @@ ROWS: list[Row] = [
         ("max_iter-True", "max_iter True", lambda: {"max_iter": True}),
     ]),
     # --- options -------------------------------------------------------------------------------
-    *rows_for(B_COV_TYPE, "covariance_type", ValueError, r"\b{arg}\b must be one of \('full', 'diag', 'spherical', 'tied'\)", [
-        ("covariance_type-unknown", "covariance_type 'diagonal'", lambda: {"covariance_type": "diagonal"}),
-        ("covariance_type-None", "covariance_type None", lambda: {"covariance_type": None}),
-    ]),
-    *rows_for(B_METHOD, "method", ValueError, r"\b{arg}\b must be 'soft' or 'hard'", [
+    *rows_for(
+        B_COV_TYPE, "covariance_type", ValueError,
+        r"\b{arg}\b must be one of \('full', 'diag', 'spherical', 'tied'\)",
+        [
+            ("covariance_type-unknown", "covariance_type 'diagonal'", lambda: {"covariance_type": "diagonal"}),
+            ("covariance_type-None", "covariance_type None", lambda: {"covariance_type": None}),
+        ],
+    ),
+    *rows_for(B_METHOD, "method", ValueError, r"\b{arg}\b " + METHODS, [
         ("method-unknown", "method 'medium'", lambda: {"method": "medium"}),
         ("method-None", "method None", lambda: {"method": None}),
+        ("method-soft", "method 'soft' (0.1's name of 'em')", lambda: {"method": "soft"}),
+        ("method-SQUAREM", "method 'SQUAREM' (the names are lower case)", lambda: {"method": "SQUAREM"}),
+        ("method-True", "method True", lambda: {"method": True}),
     ]),
-    *rows_for(B_METHOD, "accelerate", ValueError, r"\b{arg}\b must be None or 'squarem'", [
-        ("accelerate-unknown", "accelerate 'newton'", lambda: {"accelerate": "newton"}),
-        ("accelerate-True", "accelerate True", lambda: {"accelerate": True}),
+    *rows_for(B_CALLBACK, "callback", TypeError, r"\b{arg}\b must be None or callable", [
+        ("callback-str", "callback 'print'", lambda: {"callback": "print"}),
+        ("callback-True", "callback True", lambda: {"callback": True}),
+    ]),
+    *rows_for(B_CALLBACK_OK, "callback", None, "", [
+        ("callback-callable", "a callback that does nothing", lambda: {"callback": _ignore}),
     ]),
     # --- random generators -------------------------------------------------------------------
     *rows_for(B_RNG_TYPE, "rng", TypeError, r"\b{arg}\b must be .*(Generator|seed)", [
@@ -513,10 +653,13 @@ ROWS: list[Row] = [
         ("rng-float", "seed 1.5", lambda: {"rng": 1.5}),
         ("rng-True", "seed True", lambda: {"rng": True}),
     ]),
+    *rows_for(B_RNG_TYPE, "rng", TypeError, r"\b{arg}\b must be a numpy\.random\.Generator or .* seed; got None", [
+        ("rng-None", "rng None: a sample must be reproducible", lambda: {"rng": None}),
+    ], exclude=("fit_gmm", "fit_gmm[k-means++]")),  # random_state=None is a fresh seed
     *rows_for(B_RNG_NEGATIVE, "rng", ValueError, r"\b{arg}\b.*non-negative", [
         ("rng-negative", "seed -1", lambda: {"rng": -1}),
     ]),
-    # --- datasets.sample_gmm, fit_em's model, the finite-difference step -------------------------
+    # --- sample sizes, fit_em's model, the finite-difference step ---------------------------------
     *rows_for(B_N, "n", ValueError, r"\b{arg}\b must be >= 0", [
         ("n-negative", "n -1", lambda: {"n": -1}),
     ]),
@@ -554,7 +697,7 @@ CASES = [
 # The tests
 # ---------------------------------------------------------------------------------------------
 def assert_same(actual, expected, path="result"):
-    """Equal results, down to rounding: arrays, numbers, and the fields of result dataclasses."""
+    """Equal results, down to rounding: arrays, numbers, result dataclasses and the models they hold."""
     assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
     if isinstance(expected, tuple):
         assert len(actual) == len(expected), path
@@ -563,6 +706,9 @@ def assert_same(actual, expected, path="result"):
     elif dataclasses.is_dataclass(expected):
         for field in dataclasses.fields(expected):
             assert_same(getattr(actual, field.name), getattr(expected, field.name), f"{path}.{field.name}")
+    elif isinstance(expected, emlib.GaussianMixtureModel):  # EMResult.model: the same settings
+        for name in ("covariance_type", "reg_covar", "covariance_prior"):
+            assert_same(getattr(actual, name), getattr(expected, name), f"{path}.{name}")
     elif expected is None or isinstance(expected, (str, bool, np.bool_)):
         assert actual == expected, path
     else:
