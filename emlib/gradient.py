@@ -36,6 +36,7 @@ __all__ = [
     "ProjectionBlocks",
     "complete_information",
     "convergence_rate",
+    "duplication_matrix",
     "em_map",
     "em_map_jacobian",
     "flatten_gradient",
@@ -382,7 +383,7 @@ def complete_information(X, params: GMMParams, *, sample_weight=None) -> np.ndar
     n_components, n_features = params.n_components, params.n_features
     rows, columns = np.tril_indices(n_features)
     n_tril = rows.size
-    duplication = _duplication_matrix(n_features)
+    duplication = duplication_matrix(n_features)
     size = (n_components - 1) + n_components * n_features + n_components * n_tril
     information = np.zeros((size, size))
 
@@ -442,7 +443,7 @@ def flatten_gradient(gradient: GMMGradient) -> np.ndarray:
     return np.concatenate([weights, gradient.means.ravel(), covariances.ravel()])
 
 
-def _duplication_matrix(n_features: int) -> np.ndarray:
+def duplication_matrix(n_features: int) -> np.ndarray:
     """D with vec(Σ) = D vech(Σ) (row-major vec, vech in numpy.tril_indices order)."""
     rows, columns = np.tril_indices(n_features)
     duplication = np.zeros((n_features * n_features, rows.size))
