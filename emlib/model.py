@@ -124,6 +124,10 @@ class LatentVariableModel(ABC):
         """Which parts of a fit are degenerate (for a mixture: which components), or None if not judged."""
         return None
 
+    def n_parameters(self, params) -> int:
+        """Number of free parameters, for :meth:`bic` and :meth:`aic`."""
+        raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
+
     # --- on raw inputs -------------------------------------------------------------------
 
     def log_likelihood(self, X, params, *, sample_weight=None) -> float:
@@ -132,6 +136,18 @@ class LatentVariableModel(ABC):
         self.check_params(data, params)
         weights = check_sample_weight(sample_weight, len(data))
         return self.expectation(data, weights, params).log_likelihood
+
+    def bic(self, X, params, *, sample_weight=None) -> float:
+        """The Bayesian information criterion −2 ℓ(θ) + p log W (W = Σ_n w_n, the number of rows without weights)."""
+        data = self.check_data(X)
+        self.check_params(data, params)
+        weights = check_sample_weight(sample_weight, len(data))
+        log_likelihood = self.expectation(data, weights, params).log_likelihood
+        return -2.0 * log_likelihood + self.n_parameters(params) * np.log(weights.sum())
+
+    def aic(self, X, params, *, sample_weight=None) -> float:
+        """Akaike's information criterion −2 ℓ(θ) + 2p."""
+        return -2.0 * self.log_likelihood(X, params, sample_weight=sample_weight) + 2.0 * self.n_parameters(params)
 
 
 class MixtureModel(LatentVariableModel):
@@ -181,10 +197,6 @@ class MixtureModel(LatentVariableModel):
             labels,
         )
 
-    def n_parameters(self, params) -> int:
-        """Number of free parameters (for BIC and AIC)."""
-        raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
-
     def draw(self, params, n: int, rng: np.random.Generator):
         """n rows drawn from the model and their labels (validated n and rng)."""
         raise NotImplementedError(f"{type(self).__name__} cannot draw samples")
@@ -212,19 +224,6 @@ class MixtureModel(LatentVariableModel):
     def score_samples(self, X, params) -> np.ndarray:
         """log p(x_n | θ) of each row, shape (N,)."""
         return self.posterior(self._checked(X, params), params)[0]
-
-    def bic(self, X, params, *, sample_weight=None) -> float:
-        """The Bayesian information criterion −2 ℓ(θ) + p log W (W = Σ_n w_n, the number of rows without weights)."""
-        data = self._checked(X, params)
-        weights = check_sample_weight(sample_weight, len(data))
-        log_likelihood = self.expectation(data, weights, params).log_likelihood
-        return -2.0 * log_likelihood + self.n_parameters(params) * np.log(weights.sum())
-
-    def aic(self, X, params, *, sample_weight=None) -> float:
-        """Akaike's information criterion −2 ℓ(θ) + 2p."""
-        data = self._checked(X, params)
-        weights = check_sample_weight(sample_weight, len(data))
-        return -2.0 * self.expectation(data, weights, params).log_likelihood + 2.0 * self.n_parameters(params)
 
     def sample(self, params, n_samples: int, rng):
         """Draw ``n_samples`` rows and the label of each, from a generator or an integer seed."""

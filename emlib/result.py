@@ -68,7 +68,8 @@ class EMResult:
     def __post_init__(self):
         for name in _ARRAY_FIELDS:
             value = getattr(self, name)
-            if isinstance(value, (np.ndarray, list)):
+            # histories may come as lists; a model's statistics are frozen only if they are one array
+            if isinstance(value, np.ndarray) or (name != "posterior" and isinstance(value, list)):
                 value = np.array(value)
                 value.flags.writeable = False
                 object.__setattr__(self, name, value)
@@ -95,6 +96,12 @@ class EMResult:
             raise TypeError(f"{name} is defined for mixture models; {type(self.model).__name__} has none")
         return method
 
+    def _counted_method(self, name: str):
+        """bic and aic: for any model that counts its parameters (``n_parameters``)."""
+        if getattr(self.model, "n_parameters", None) is None:
+            raise TypeError(f"{name} needs the model's n_parameters; {type(self.model).__name__} has none")
+        return getattr(self.model, name)
+
     def predict(self, X) -> np.ndarray:
         """The most probable component of each row of X under the fitted parameters, shape (N,)."""
         return self._mixture_method("predict")(X, self.params)
@@ -109,11 +116,11 @@ class EMResult:
 
     def bic(self, X, *, sample_weight=None) -> float:
         """The Bayesian information criterion of the fitted parameters on X (lower is better)."""
-        return self._mixture_method("bic")(X, self.params, sample_weight=sample_weight)
+        return self._counted_method("bic")(X, self.params, sample_weight=sample_weight)
 
     def aic(self, X, *, sample_weight=None) -> float:
         """Akaike's information criterion of the fitted parameters on X (lower is better)."""
-        return self._mixture_method("aic")(X, self.params, sample_weight=sample_weight)
+        return self._counted_method("aic")(X, self.params, sample_weight=sample_weight)
 
     def sample(self, n_samples: int, rng):
         """``n_samples`` rows drawn from the fitted model, and the component of each."""

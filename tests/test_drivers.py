@@ -199,3 +199,29 @@ def test_ascent_is_checked_on_every_driver_for_a_gaussian_mixture(faithful):
             warnings.simplefilter("error")
             fit = emlib.fit_gmm(faithful, 3, method=method, random_state=2, tol=1e-10)
         assert np.all(np.diff(fit.objectives) >= -1e-9 * np.abs(fit.objectives[1:]))
+
+
+def test_any_model_that_counts_its_parameters_has_bic_and_aic():
+    class CountedLinkage(Linkage):
+        def n_parameters(self, params):
+            return 1
+
+    result = emlib.fit_em(CountedLinkage(), LINKAGE, 0.5, tol=0.0)
+    assert result.bic(LINKAGE) == pytest.approx(-2 * result.log_likelihoods[-1] + np.log(1.0), rel=1e-12)
+    assert result.aic(LINKAGE) == pytest.approx(-2 * result.log_likelihoods[-1] + 2.0, rel=1e-12)
+    with pytest.raises(NotImplementedError, match="does not count its parameters"):
+        emlib.fit_em(Linkage(), LINKAGE, 0.5, tol=0.0).bic(LINKAGE)
+
+
+def test_statistics_of_any_shape_are_kept_as_the_model_returned_them():
+    class PairedLinkage(Linkage):  # statistics as a list of arrays of different shapes
+        def expectation(self, data, weights, params):
+            estep = super().expectation(data, weights, params)
+            return emlib.EStep([np.array([estep.statistics]), np.zeros((2, 2))], estep.log_likelihood)
+
+        def maximization(self, data, weights, statistics, previous):
+            return super().maximization(data, weights, statistics[0][0], previous)
+
+    result = emlib.fit_em(PairedLinkage(), LINKAGE, 0.5, tol=0.0)
+    assert isinstance(result.posterior, list) and result.posterior[1].shape == (2, 2)
+    assert result.params == pytest.approx(LINKAGE_MLE, rel=1e-7)
