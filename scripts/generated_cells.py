@@ -44,9 +44,7 @@ import sys
 
 REPOSITORY = "{repository}"
 if importlib.util.find_spec("emlib") is None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"], check=True
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"], check=True)
     importlib.invalidate_caches()'''
 
 # ---------------------------------------------------------------------------------------------
