@@ -42,7 +42,7 @@ def has_converged(objectives: list[float], tol: float, total_weight: float, mono
 
     For EM and MAP-EM (``monotone``) the objective can fall only by rounding, so a rise of at
     most ``tol``, or any fall, means a fixed point is reached. Without that guarantee (an
-    absolute ``reg_covar``) a fall is not convergence: the rule then asks |change| ≤ tol.
+    absolute ``reg_covar``) a fall is not convergence: the rule then asks ``|change| ≤ tol``.
     """
     change = (objectives[-1] - objectives[-2]) / total_weight
     return change <= tol if monotone else abs(change) <= tol
@@ -223,7 +223,7 @@ def fit_em(
     callback: Callable | None = None,
     trajectory: bool = False,
 ) -> EMResult:
-    """Run EM, classification EM or SQUAREM for any :class:`LatentVariableModel` from ``init``.
+    """Run EM, classification EM or SQUAREM for any :class:`emlib.LatentVariableModel` from ``init``.
 
     Alternates the model's M-step and E-step and stops by the rule of book eq.
     :eq:`soft-em-stopping`: as soon as the objective (the log-likelihood, plus the log-prior for

@@ -926,7 +926,7 @@ class GaussianMixture:
     def bic(self, X) -> float:
         """Bayesian information criterion on X, −2 ℓ(θ) + p log N (lower is better).
 
-        This is ``fit_result_.bic(X)``, the shared model code (:meth:`emlib.MixtureModel.bic`);
+        This is ``fit_result_.bic(X)``, the shared model code (:meth:`emlib.LatentVariableModel.bic`);
         p counts the free parameters of the fitted covariance structure
         (``fit_result_.model.n_parameters(fit_result_.params)``, scikit-learn's count).
 
@@ -946,7 +946,7 @@ class GaussianMixture:
     def aic(self, X) -> float:
         """Akaike information criterion on X, −2 ℓ(θ) + 2 p (lower is better).
 
-        This is ``fit_result_.aic(X)``, the shared model code (:meth:`emlib.MixtureModel.aic`).
+        This is ``fit_result_.aic(X)``, the shared model code (:meth:`emlib.LatentVariableModel.aic`).
 
         Parameters
         ----------

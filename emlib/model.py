@@ -125,7 +125,7 @@ class LatentVariableModel(ABC):
         return None
 
     def n_parameters(self, params) -> int:
-        """Number of free parameters, for :meth:`bic` and :meth:`aic`."""
+        """Number of free parameters, for :meth:`~emlib.LatentVariableModel.bic` and :meth:`~emlib.LatentVariableModel.aic`."""
         raise NotImplementedError(f"{type(self).__name__} does not count its parameters")
 
     # --- on raw inputs -------------------------------------------------------------------
@@ -154,7 +154,7 @@ class MixtureModel(LatentVariableModel):
     """A model whose latent variable z_n is one of K labels, independently for each row.
 
     p(x_n, z_n = k | θ) = p(z = k | θ) p(x_n | z_n = k, θ). Subclasses implement the input checks,
-    :meth:`log_prior`, :meth:`log_conditional` and :meth:`maximization` (whose statistics are the
+    :meth:`log_prior`, :meth:`log_conditional` and :meth:`~emlib.LatentVariableModel.maximization` (whose statistics are the
     responsibilities, shape (N, K)); the E-step, the hard E-step and the per-row scores follow.
     """
 

@@ -10,8 +10,8 @@ prints the same expressions as one that writes the construction out.
 ``sympy`` is imported only when a helper is called: ``import emlib`` and
 ``import emlib.symbolic`` never import it.
 
-Conventions
------------
+**Conventions.**
+
 * Sums over observations run over an index ``n`` from ``0`` to ``N - 1`` and sums over
   components over ``k`` from ``0`` to ``K - 1``, like Python's indices, so that a derived
   formula can be lambdified and evaluated on numpy arrays directly.
