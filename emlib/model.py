@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ._bayes import bayes, log_bayes, map_labels, total_log_likelihood
+from ._bayes import bayes, map_labels, total_log_likelihood
 from ._validation import check_count, check_random_state, check_sample_weight
 
 __all__ = ["EStep", "LatentVariableModel", "MixtureModel"]
@@ -184,16 +184,18 @@ class MixtureModel(LatentVariableModel):
 
     def classification(self, data, weights: np.ndarray, params, previous=None) -> EStep:
         """Each row to its most probable label (book eq. :eq:`hard-em-e-step`); one-hot statistics."""
-        joint = self.log_joint(data, params)
-        labels = map_labels(joint, previous)
+        # the E-step's pass: log p(x_n, z_n = k) = log p(x_n) + log p(z_n = k | x_n), whose argmax is the
+        # posterior's; at the chosen label the posterior is at least 1/K, so its logarithm is accurate
+        log_marginals, posterior = self.posterior(data, params)
+        labels = map_labels(posterior, previous)
         rows = np.arange(len(labels))
-        one_hot = np.zeros_like(joint)
+        at_labels = log_marginals + np.log(posterior[rows, labels])
+        one_hot = np.zeros_like(posterior)
         one_hot[rows, labels] = 1.0
-        log_marginals, _ = log_bayes(self.log_conditional(data, params), self.log_prior(params))
         return EStep(
             one_hot,
             total_log_likelihood(weights, log_marginals),
-            total_log_likelihood(weights, joint[rows, labels], "the classification log-likelihood of X"),
+            total_log_likelihood(weights, at_labels, "the classification log-likelihood of X"),
             labels,
         )
 
