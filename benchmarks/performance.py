@@ -178,13 +178,25 @@ def end_to_end(n, d, k):
                 iterations, log_likelihood = result.n_iter_, float(result.score(X) * n)
             else:  # log p(X | θ) for every emlib driver
                 iterations, log_likelihood = result.n_iter, float(result.log_likelihoods[-1])
-            rows.append({"n": n, "d": d, "k": k, "method": name, "seconds": seconds, "iterations": int(iterations), "log_likelihood": log_likelihood})
+            rows.append(
+                {
+                    "n": n,
+                    "d": d,
+                    "k": k,
+                    "method": name,
+                    "seconds": seconds,
+                    "iterations": int(iterations),
+                    "log_likelihood": log_likelihood,
+                }
+            )
     return rows
 
 
 def print_table(rows, title):
     print(f"\n{title}")
-    print(f"{'N':>7} {'D':>3} {'K':>3} {'type':<9} {'emlib min':>10} {'med':>9} {'sklearn min':>12} {'med':>9} {'speed-up':>9} {'mem emlib':>10} {'sklearn':>9} {'ratio':>6} {'flop eff':>8}")
+    print(
+        f"{'N':>7} {'D':>3} {'K':>3} {'type':<9} {'emlib min':>10} {'med':>9} {'sklearn min':>12} {'med':>9} {'speed-up':>9} {'mem emlib':>10} {'sklearn':>9} {'ratio':>6} {'flop eff':>8}"
+    )
     for r in rows:
         speedup = f"{r['speedup_min']:.2f}x" if r["speedup_min"] is not None else "MISMATCH"
         print(
@@ -199,7 +211,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="only the smallest size")
     arguments = parser.parse_args(argv)
     sizes = SIZES[:1] if arguments.quick else SIZES
-    results = {"machine": platform.platform(), "python": platform.python_version(), "blas": threadpool_info(), "runs": {}}
+    results = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "blas": threadpool_info(),
+        "runs": {},
+    }
     for threads, label in ((1, "single-threaded"), (None, "default threads")):
         with threadpool_limits(limits=threads):
             gemm_flops = dgemm_rate()
@@ -212,7 +229,9 @@ def main(argv=None) -> int:
     print("\nEnd to end, full covariance, single-threaded (emlib defaults vs scikit-learn defaults)")
     print(f"{'N':>7} {'D':>3} {'K':>3} {'method':<11} {'seconds':>8} {'iters':>6} {'log-likelihood':>18}")
     for r in e2e:
-        print(f"{r['n']:>7} {r['d']:>3} {r['k']:>3} {r['method']:<11} {r['seconds']:>8.2f} {r['iterations']:>6} {r['log_likelihood']:>18.4f}")
+        print(
+            f"{r['n']:>7} {r['d']:>3} {r['k']:>3} {r['method']:<11} {r['seconds']:>8.2f} {r['iterations']:>6} {r['log_likelihood']:>18.4f}"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nresults written to {RESULTS}")

@@ -102,7 +102,9 @@ def main() -> int:
                         "converged": bool(converged),
                     }
                 )
-    print(f"N = {2 * N_PER_COMPONENT}, D = 2, K = 2, tol = {TOL:g} per observation, reg_covar = {REG_COVAR:g}, 1 BLAS thread")
+    print(
+        f"N = {2 * N_PER_COMPONENT}, D = 2, K = 2, tol = {TOL:g} per observation, reg_covar = {REG_COVAR:g}, 1 BLAS thread"
+    )
     print(f"{'overlap':<9} {'method':<18} {'EM maps':>9} {'seconds':>9} {'final log-lik':>18} {'conv':>5}")
     for row in rows:
         print(
@@ -111,24 +113,45 @@ def main() -> int:
         )
     checks = []
     for overlap in SEPARATIONS:
-        plain, squarem = (next(r for r in rows if r["overlap"] == overlap and r["method"] == m) for m in ("plain EM (emlib)", "SQUAREM (emlib)"))
+        plain, squarem = (
+            next(r for r in rows if r["overlap"] == overlap and r["method"] == m)
+            for m in ("plain EM (emlib)", "SQUAREM (emlib)")
+        )
         fewer = plain["em_map_evaluations"] / squarem["em_map_evaluations"]
         faster = plain["seconds"] / squarem["seconds"]
-        agreement = abs(squarem["final_log_likelihood"] - plain["final_log_likelihood"]) / abs(plain["final_log_likelihood"])
-        checks.append({"overlap": overlap, "fewer_evaluations": fewer, "less_time": faster, "log_likelihood_rel_diff": agreement})
-        print(f"{overlap:<9} SQUAREM vs plain EM: {fewer:6.1f}x fewer EM maps, {faster:6.1f}x less time, log-likelihoods differ by {agreement:.1e} (relative)")
+        agreement = abs(squarem["final_log_likelihood"] - plain["final_log_likelihood"]) / abs(
+            plain["final_log_likelihood"]
+        )
+        checks.append(
+            {"overlap": overlap, "fewer_evaluations": fewer, "less_time": faster, "log_likelihood_rel_diff": agreement}
+        )
+        print(
+            f"{overlap:<9} SQUAREM vs plain EM: {fewer:6.1f}x fewer EM maps, {faster:6.1f}x less time, log-likelihoods differ by {agreement:.1e} (relative)"
+        )
     strong = next(c for c in checks if c["overlap"] == "strong")
-    target_met = strong["fewer_evaluations"] >= 5 and strong["less_time"] >= 3 and strong["log_likelihood_rel_diff"] <= 1e-6
-    print(f"target (strong overlap: >= 5x fewer EM maps, >= 3x less time, same log-likelihood to 1e-6): {'met' if target_met else 'NOT met'}")
+    target_met = (
+        strong["fewer_evaluations"] >= 5 and strong["less_time"] >= 3 and strong["log_likelihood_rel_diff"] <= 1e-6
+    )
+    print(
+        f"target (strong overlap: >= 5x fewer EM maps, >= 3x less time, same log-likelihood to 1e-6): {'met' if target_met else 'NOT met'}"
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {"machine": platform.platform(), "python": platform.python_version(), "rows": rows, "checks": checks, "target_met": target_met},
+            {
+                "machine": platform.platform(),
+                "python": platform.python_version(),
+                "rows": rows,
+                "checks": checks,
+                "target_met": target_met,
+            },
             indent=2,
         )
         + "\n"
     )
-    print(f"written to {RESULTS.relative_to(pathlib.Path.cwd()) if RESULTS.is_relative_to(pathlib.Path.cwd()) else RESULTS}")
+    print(
+        f"written to {RESULTS.relative_to(pathlib.Path.cwd()) if RESULTS.is_relative_to(pathlib.Path.cwd()) else RESULTS}"
+    )
     return 0 if target_met else 1
 
 

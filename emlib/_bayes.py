@@ -16,7 +16,9 @@ from ._fast import row_maxima
 __all__ = ["bayes", "log_bayes", "map_labels", "total_log_likelihood"]
 
 
-def _shift_by_largest(log_conditional: np.ndarray, log_prior: np.ndarray, out: np.ndarray | None = None, first_row: int = 0):
+def _shift_by_largest(
+    log_conditional: np.ndarray, log_prior: np.ndarray, out: np.ndarray | None = None, first_row: int = 0
+):
     """log p(x_n | k) − max_j log p(x_n | j) + log p(k): the joint, shifted row by row.
 
     Removing each row's largest conditional *before* adding the prior matters: for a point far
@@ -94,7 +96,9 @@ def bayes(
     return largest + np.log(totals), posterior
 
 
-def total_log_likelihood(weights: np.ndarray, log_marginals: np.ndarray, what: str = "the log-likelihood of X") -> float:
+def total_log_likelihood(
+    weights: np.ndarray, log_marginals: np.ndarray, what: str = "the log-likelihood of X"
+) -> float:
     """Σ_n w_n log p(x_n | θ), or a ValueError if the sum is beyond the range of float64."""
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(weights @ log_marginals)

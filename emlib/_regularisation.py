@@ -71,7 +71,17 @@ def data_scale(X: np.ndarray, weights: np.ndarray, covariance_type: str) -> np.n
         mean, covariance = _weighted_moments(X, weights)
     if not (np.all(np.isfinite(covariance)) and np.all(np.isfinite(mean))):
         raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
-    variances = _variances_with_fallback(np.diagonal(covariance).copy(), mean)
+    with np.errstate(over="ignore", under="ignore"):
+        variances = _variances_with_fallback(np.diagonal(covariance).copy(), mean)
+    if not np.all(np.isfinite(variances)):
+        raise ValueError(
+            "X has no spread and its values overflow float64 when squared (near 1e154 or beyond); rescale X"
+        )
+    if not np.all(variances >= np.finfo(np.float64).tiny):
+        raise ValueError(
+            "X's variances underflow float64 (its spread is near 1e-154 or below, so its variances are below"
+            " 1e-308); rescale X"
+        )
     n_features = X.shape[1]
     if covariance_type == "spherical":
         return float(np.mean(variances)) * np.eye(n_features)

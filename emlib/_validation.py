@@ -25,6 +25,7 @@ __all__ = [
     "check_representable",
     "check_responsibilities",
     "check_sample_weight",
+    "check_seed",
     "input_precision",
 ]
 
@@ -48,12 +49,14 @@ def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarra
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{name} must be a rectangular {ndim}-D array of numbers: {error}") from None
     if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must hold real numbers (integer or float); got an array of dtype {array.dtype}"
-        )
+        raise TypeError(f"{name} must hold real numbers (integer or float); got an array of dtype {array.dtype}")
     if array.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array; got {array.ndim}-D with shape {array.shape}")
-    array = np.array(array, dtype=np.float64, order="C", copy=True) if copy else np.ascontiguousarray(array, dtype=np.float64)
+    array = (
+        np.array(array, dtype=np.float64, order="C", copy=True)
+        if copy
+        else np.ascontiguousarray(array, dtype=np.float64)
+    )
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
@@ -115,9 +118,7 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
         return np.ones(n_samples)
     weights = as_float_array(sample_weight, "sample_weight", ndim=1)
     if weights.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight must have one entry per row of X ({n_samples}); got {weights.shape[0]}"
-        )
+        raise ValueError(f"sample_weight must have one entry per row of X ({n_samples}); got {weights.shape[0]}")
     if np.any(weights < 0):
         raise ValueError("sample_weight must be non-negative")
     with np.errstate(over="ignore"):
@@ -179,7 +180,9 @@ def check_labels(labels, n_samples: int, n_components: int, name: str = "z") -> 
     if array.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), one label per row of X; got {array.shape}")
     if n_samples and (array.min() < 0 or array.max() >= n_components):
-        raise ValueError(f"{name} must hold labels in 0..{n_components - 1}; got values in {array.min()}..{array.max()}")
+        raise ValueError(
+            f"{name} must hold labels in 0..{n_components - 1}; got values in {array.min()}..{array.max()}"
+        )
     return array.astype(np.intp)
 
 
@@ -228,3 +231,10 @@ def check_representable(value: float, what: str) -> float:
     if not np.isfinite(value):
         raise ValueError(f"{what} is beyond the range of float64 ({value}); rescale X")
     return value
+
+
+def check_seed(value, name: str) -> np.random.Generator:
+    """A numpy Generator or a non-negative integer seed, as a Generator: a sample must be reproducible, so None is refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (np.random.Generator, numbers.Integral)):
+        raise TypeError(f"{name} must be a numpy.random.Generator or a non-negative integer seed; got {value!r}")
+    return check_random_state(value, name)

@@ -107,7 +107,9 @@ class BinomialMixture(MixtureModel):
         """log Binomial(x_n | n_trials, p_k), shape (N, K)."""
         return binom.logpmf(X[:, np.newaxis], self.n_trials, params.probabilities[np.newaxis, :])
 
-    def maximization(self, X: np.ndarray, weights: np.ndarray, statistics: np.ndarray, previous) -> BinomialMixtureParams:
+    def maximization(
+        self, X: np.ndarray, weights: np.ndarray, statistics: np.ndarray, previous
+    ) -> BinomialMixtureParams:
         """π_k = N_k / Σ_n w_n, p_k = Σ_n w_n γ_nk x_n / (n_trials N_k); a coin with N_k = 0 keeps ``previous``'s p_k, with weight 0."""
         weighted = statistics * weights[:, np.newaxis]
         counts = weighted.sum(axis=0)  # N_k

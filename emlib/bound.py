@@ -93,7 +93,9 @@ def posterior_kl(X, params: GMMParams, q, *, sample_weight=None) -> float:
     weights = check_sample_weight(sample_weight, X.shape[0])
     _, log_posterior = _log_posterior(X, params)
     with np.errstate(over="ignore"):
-        divergence = _weighted_sum(weights, np.sum(xlogy(q, q), axis=1) - np.sum(_weighted_log(q, log_posterior), axis=1))
+        divergence = _weighted_sum(
+            weights, np.sum(xlogy(q, q), axis=1) - np.sum(_weighted_log(q, log_posterior), axis=1)
+        )
     if divergence == np.inf and _mass_on_empty_components(q, params):
         return divergence  # documented: q puts mass where the posterior has none
     return max(check_representable(divergence, "the posterior KL divergence"), 0.0)
@@ -160,9 +162,7 @@ def expected_complete_log_likelihood(X, params: GMMParams, params_old: GMMParams
     check_gmm_params(X, params)
     check_gmm_params(X, params_old, name="params_old")
     if params_old.n_components != params.n_components:
-        raise ValueError(
-            f"params_old has {params_old.n_components} components but params has {params.n_components}"
-        )
+        raise ValueError(f"params_old has {params_old.n_components} components but params has {params.n_components}")
     weights = check_sample_weight(sample_weight, X.shape[0])
     _, responsibilities = _posterior(X, params_old)
     with np.errstate(over="ignore"):

@@ -202,13 +202,17 @@ def _check_method(method) -> str:
 
 def _check_callback(callback):
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be None or callable(iteration, params, log_likelihood, objective); got {callback!r}")
+        raise TypeError(
+            f"callback must be None or callable(iteration, params, log_likelihood, objective); got {callback!r}"
+        )
     return callback
 
 
 def run(model, data, weights, params, *, method="em", max_iter, tol, callback=None, trajectory=False) -> EMResult:
     """The driver named ``method`` on validated inputs."""
-    return _DRIVERS[method](model, data, weights, params, max_iter=max_iter, tol=tol, callback=callback, trajectory=trajectory)
+    return _DRIVERS[method](
+        model, data, weights, params, max_iter=max_iter, tol=tol, callback=callback, trajectory=trajectory
+    )
 
 
 def fit_em(
@@ -270,7 +274,17 @@ def fit_em(
     tol = check_nonnegative_real(tol, "tol")
     weights = check_sample_weight(sample_weight, len(data))
     callback = _check_callback(callback)
-    result = run(model, data, weights, init, method=method, max_iter=max_iter, tol=tol, callback=callback, trajectory=bool(trajectory))
+    result = run(
+        model,
+        data,
+        weights,
+        init,
+        method=method,
+        max_iter=max_iter,
+        tol=tol,
+        callback=callback,
+        trajectory=bool(trajectory),
+    )
     _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     return result
 

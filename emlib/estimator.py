@@ -125,9 +125,7 @@ def _feature_names(X):
 def _as_data(X, name: str = "X") -> np.ndarray:
     """X as a finite float64 (N, D) array, N, D >= 1, with scikit-learn's error messages."""
     if _is_sparse(X):
-        raise TypeError(
-            f"{name} is a scipy sparse matrix, but GaussianMixture needs dense data; pass {name}.toarray()"
-        )
+        raise TypeError(f"{name} is a scipy sparse matrix, but GaussianMixture needs dense data; pass {name}.toarray()")
     if not isinstance(X, np.ndarray):  # lists, dataframes, array-likes (masked arrays stay as they are)
         try:
             X = np.asarray(X)

@@ -223,12 +223,26 @@ def fit_gmm(
         starts = (_kmeans_plus_plus_start(data, data_weights, n_components, model, rng) for _ in range(n_init))
 
     def in_units_of_X(iteration, params, log_likelihood, objective):
-        callback(iteration, units.params_out(params), *units.totals_out([log_likelihood, objective], total_weight, X.shape[1]))
+        callback(
+            iteration,
+            units.params_out(params),
+            *units.totals_out([log_likelihood, objective], total_weight, X.shape[1]),
+        )
 
     monitor = None if callback is None else in_units_of_X
     best = None
     for start in starts:
-        result = run(model, data, data_weights, start, method=method, max_iter=max_iter, tol=tol, callback=monitor, trajectory=trajectory)
+        result = run(
+            model,
+            data,
+            data_weights,
+            start,
+            method=method,
+            max_iter=max_iter,
+            tol=tol,
+            callback=monitor,
+            trajectory=trajectory,
+        )
         score = (not np.any(result.degenerate), result.objectives[-1])
         if best is None or score > best[0]:
             best = (score, result)
@@ -243,7 +257,9 @@ def fit_gmm(
         whole = units.data(X)
         posterior = hard(whole, weights, result.params).statistics if hard else model.posterior(whole, result.params)[1]
     params = units.params_out(result.params)
-    fitted_model = GaussianMixtureModel(covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale))
+    fitted_model = GaussianMixtureModel(
+        covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
+    )
     return EMResult(
         model=fitted_model,
         params=params,

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _fast
 from ._regularisation import Regulariser
-from ._validation import check_covariance_type, check_data, check_nonnegative_real
+from ._validation import as_float_array, check_covariance_type, check_data, check_nonnegative_real
 from .datasets import sample_gmm
 from .expectation import _log_weights, _posterior
 from .maximization import _check_prior_scale, _maximization, _maximization_keeping_empty
@@ -69,7 +69,10 @@ class GaussianMixtureModel(MixtureModel):
 
     @reg_covar.setter
     def reg_covar(self, value) -> None:
-        self._reg_covar = None if value is None else check_nonnegative_real(value, "reg_covar")
+        value = None if value is None else check_nonnegative_real(value, "reg_covar")
+        if value and getattr(self, "_covariance_prior", None) is not None:
+            raise ValueError("give either covariance_prior or reg_covar > 0, not both (covariance_prior is set)")
+        self._reg_covar = value
         self._cache = None
 
     @property
@@ -81,9 +84,10 @@ class GaussianMixtureModel(MixtureModel):
         if value is not None:
             if self.reg_covar:
                 raise ValueError("give either covariance_prior or reg_covar > 0, not both")
-            value = np.array(value, dtype=float)
-            n_features = value.shape[0] if value.ndim == 2 else 0
-            value = _check_prior_scale(value, n_features, "full")
+            value = as_float_array(value, "covariance_prior", ndim=2)
+            if value.shape[0] < 1:
+                raise ValueError(f"covariance_prior must be a (D, D) matrix with D >= 1; got shape {value.shape}")
+            value = _check_prior_scale(value, value.shape[0], "full").copy()
             value.flags.writeable = False
         self._covariance_prior = value
         self._cache = None

@@ -140,7 +140,9 @@ def _checked(X, params: GMMParams, sample_weight=None, dense: str | None = None)
     check_gmm_params(X, params)
     weights = check_sample_weight(sample_weight, X.shape[0])
     if dense == "projection":
-        _check_dense_size(params.n_components * params.n_features**4, "the projection matrix's covariance blocks", params)
+        _check_dense_size(
+            params.n_components * params.n_features**4, "the projection matrix's covariance blocks", params
+        )
     elif dense is not None:  # the covariance blocks are built from D² × D² Kronecker products
         _check_dense_size(max(_flat_size(params) ** 2, params.n_features**4), dense, params)
     if np.any(params.weights <= 0):
@@ -276,9 +278,7 @@ def flatten_params(params: GMMParams) -> np.ndarray:
     if not isinstance(params, GMMParams):
         raise TypeError(f"params must be an emlib.GMMParams; got {type(params).__name__}")
     rows, columns = np.tril_indices(params.n_features)
-    return np.concatenate(
-        [params.weights[:-1], params.means.ravel(), params.covariances[:, rows, columns].ravel()]
-    )
+    return np.concatenate([params.weights[:-1], params.means.ravel(), params.covariances[:, rows, columns].ravel()])
 
 
 def unflatten_params(theta, n_components: int, n_features: int) -> GMMParams:
@@ -472,7 +472,10 @@ def _flat_derivative(function, params: GMMParams, step: float) -> np.ndarray:
     """Jacobian of ``function`` (GMMParams → flat vector) in the flat parametrisation, by central differences."""
     shape = (params.n_components, params.n_features)
     return _central_differences(
-        lambda theta: function(unflatten_params(theta, *shape)), flatten_params(params), _coordinate_scales(params), step
+        lambda theta: function(unflatten_params(theta, *shape)),
+        flatten_params(params),
+        _coordinate_scales(params),
+        step,
     )
 
 

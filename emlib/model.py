@@ -20,7 +20,6 @@ per row: Bayes' theorem in log space (``emlib._bayes``) from log p(z = k) and lo
 
 from __future__ import annotations
 
-import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._bayes import bayes, map_labels, total_log_likelihood
-from ._validation import check_count, check_random_state, check_sample_weight
+from ._validation import check_count, check_sample_weight, check_seed
 
 __all__ = ["EStep", "LatentVariableModel", "MixtureModel"]
 
@@ -231,7 +230,4 @@ class MixtureModel(LatentVariableModel):
         """Draw ``n_samples`` rows and the label of each, from a generator or an integer seed."""
         self.check_params(None, params)
         n_samples = check_count(n_samples, "n_samples", minimum=0)
-        if rng is None or not isinstance(rng, (np.random.Generator, numbers.Integral)) or isinstance(rng, bool):
-            # a sample must be reproducible: no silent fresh entropy
-            raise TypeError(f"rng must be a numpy.random.Generator or a non-negative integer seed; got {rng!r}")
-        return self.draw(params, n_samples, check_random_state(rng, "rng"))
+        return self.draw(params, n_samples, check_seed(rng, "rng"))  # reproducible: no silent fresh entropy

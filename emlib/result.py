@@ -32,7 +32,8 @@ class EMResult:
         What the driver increases and its stopping rule watches: ℓ(θ_t) + log p(θ_t) for EM and
         SQUAREM (the log-likelihood itself for maximum likelihood, the log-posterior for MAP-EM,
         book eq. :eq:`soft-em-map-objective`), and the classification log-likelihood
-        log p(X, z*_t | θ_t) + log p(θ_t) for hard EM (book eq. :eq:`hard-em-objective`).
+        log p(X, z*_t | θ_t) + log p(θ_t) for hard EM (book eq. :eq:`hard-em-objective`). An entry is
+        −inf where log p(θ_t) is below the range of float64 (a start far narrower than the prior allows).
     n_iter : int
         Number of iterations (accepted iterates after the start).
     converged : bool

@@ -586,9 +586,7 @@ def solve_with_sums(equations, unknowns):
     single = not _is_sequence(unknowns)
     unknowns = [unknowns] if single else list(unknowns)
     equations = list(equations) if _is_sequence(equations) else [equations]
-    equations = [
-        expand_sums(e) if any(s.has(u) for s in e.atoms(sp.Sum) for u in unknowns) else e for e in equations
-    ]
+    equations = [expand_sums(e) if any(s.has(u) for s in e.atoms(sp.Sum) for u in unknowns) else e for e in equations]
     stand_in, back = _stand_ins(equations)
     if any(s.has(u) for s in stand_in for u in unknowns):
         raise ValueError("an unknown is inside a sum that expand_sums cannot split")

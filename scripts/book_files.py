@@ -47,7 +47,10 @@ def book_notebooks() -> list[pathlib.Path]:
 def chapter_notebooks() -> list[pathlib.Path]:
     """The notebooks of the numbered parts of ``_toc.yml``: the chapters, in order."""
     return [
-        ROOT / f"{chapter['file']}.ipynb" for part in _toc()["parts"] if part.get("numbered") for chapter in part["chapters"]
+        ROOT / f"{chapter['file']}.ipynb"
+        for part in _toc()["parts"]
+        if part.get("numbered")
+        for chapter in part["chapters"]
     ]
 
 

@@ -34,8 +34,17 @@ VOLATILE = [
 
 def run_nbval_twice() -> bool:
     command = [
-        str(BIN / "python"), "-m", "pytest", "--nbval", "--nbval-current-env",
-        "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q", "book",
+        str(BIN / "python"),
+        "-m",
+        "pytest",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "book",
     ]
     environment = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     for attempt in (1, 2):

@@ -66,7 +66,8 @@ TIMEOUT = 180  # seconds per Chromium run
 # wide into <body data-check-site-layout="[...]">. A table or a code cell may scroll sideways
 # inside its own box (the theme's choice); an equation or a table may not reach past the text column.
 LAYOUT_ATTRIBUTE = "data-check-site-layout"
-LAYOUT_SCRIPT = """<script>
+LAYOUT_SCRIPT = (
+    """<script>
 (async () => {
   try { if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; } } catch (e) {}
   await document.fonts.ready;
@@ -92,7 +93,9 @@ LAYOUT_SCRIPT = """<script>
   }
   document.body.setAttribute("%s", JSON.stringify(found));
 })();
-</script>""" % LAYOUT_ATTRIBUTE
+</script>"""
+    % LAYOUT_ATTRIBUTE
+)
 
 SKIP_TEXT_TAGS = {"script", "style", "code", "pre", "noscript", "template", "textarea", "svg"}
 MATH_DELIMS = ("$$", "\\[", "\\(", "\\begin{")
@@ -119,7 +122,11 @@ def run_chromium(chromium: str, args: list[str]) -> tuple[int, str, str]:
     profile = tempfile.mkdtemp(prefix="check-site-profile-")
     cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
         start_new_session=True,
     )
     try:
@@ -173,21 +180,25 @@ def is_input_code(tag: Tag) -> bool:
         or name.startswith("mjx-")
         or "cell_input" in cls
         or (name == "dt" and "sig" in cls)  # autodoc signatures on the API page
-        or (name == "div" and "highlight-python" in " ".join(cls) and not tag.find_parent(
-            class_="cell_output"))  # literal code blocks in the prose
+        or (
+            name == "div" and "highlight-python" in " ".join(cls) and not tag.find_parent(class_="cell_output")
+        )  # literal code blocks in the prose
     )
 
 
 def snippet(text: str, needle: str) -> str:
     i = text.find(needle)
     start = max(0, i - 30)
-    return " ".join(text[start:i + len(needle) + 30].split())
+    return " ".join(text[start : i + len(needle) + 30].split())
 
 
 def where(parent: Tag) -> str:
     """The nearest section id above an element, to say where a problem is."""
-    section = parent if parent.name == "section" and parent.get("id") else parent.find_parent(
-        lambda t: t.name == "section" and t.get("id"))
+    section = (
+        parent
+        if parent.name == "section" and parent.get("id")
+        else parent.find_parent(lambda t: t.name == "section" and t.get("id"))
+    )
     return f" (in #{section['id']})" if section else ""
 
 
@@ -220,15 +231,13 @@ def ids_of(path: Path, rendered: dict[Path, set[str]]) -> set[str]:
         return rendered[path]
     if path not in _static_ids:
         try:
-            _static_ids[path] = page_ids(BeautifulSoup(path.read_text(errors="replace"),
-                                                       "html.parser"))
+            _static_ids[path] = page_ids(BeautifulSoup(path.read_text(errors="replace"), "html.parser"))
         except OSError:
             _static_ids[path] = set()
     return _static_ids[path]
 
 
-def check_dom(page: Path, soup: BeautifulSoup, root: Path,
-              rendered_ids: dict[Path, set[str]]) -> list[str]:
+def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Path, set[str]]) -> list[str]:
     problems: list[str] = []
     body = soup.body or soup
 
@@ -246,25 +255,34 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path,
     if math and not body.find("mjx-container"):
         problems.append(f"MathJax did not run: {len(math)} math elements, no mjx-container")
     elif untouched:
-        problems.append(f"{len(untouched)} math element(s) not typeset, first: "
-                        f"'{' '.join(untouched[0].get_text().split())[:80]}'{where(untouched[0])}")
+        problems.append(
+            f"{len(untouched)} math element(s) not typeset, first: "
+            f"'{' '.join(untouched[0].get_text().split())[:80]}'{where(untouched[0])}"
+        )
     # Math the build did not turn into a math element (raw $$...$$ or \[...\] in the text),
     # which only MathJax's scan of the whole page typeset.
     for container in body.find_all("mjx-container"):
-        if not container.find_parent(lambda t: bool({"math", "output_area", "mathjax_process",
-                                                      "tex2jax_process"} & set(classes(t)))):
+        if not container.find_parent(
+            lambda t: bool({"math", "output_area", "mathjax_process", "tex2jax_process"} & set(classes(t)))
+        ):
             context = " ".join(container.parent.get_text(" ").split())[:80]
-            problems.append(f"untypeset math: raw TeX outside a math element, typeset only by "
-                            f"MathJax's page scan, in '{context}'{where(container)}")
-    errors = body.find_all(lambda t: t.name == "mjx-merror" or t.has_attr("data-mjx-error") or any(
-        "MathJax_Error" in c or "mjx-merror" in c for c in classes(t)))
+            problems.append(
+                f"untypeset math: raw TeX outside a math element, typeset only by "
+                f"MathJax's page scan, in '{context}'{where(container)}"
+            )
+    errors = body.find_all(
+        lambda t: (
+            t.name == "mjx-merror"
+            or t.has_attr("data-mjx-error")
+            or any("MathJax_Error" in c or "mjx-merror" in c for c in classes(t))
+        )
+    )
     for err in errors[:5]:
         msg = err.get("data-mjx-error") or " ".join(err.get_text().split())
         problems.append(f"MathJax error: {msg[:100]}{where(err)}")
     if "Math input error" in body.get_text():
         problems.append("MathJax error: 'Math input error' shown")
-    for tag in body.find_all(lambda t: (t.name or "").startswith("mjx-") and "color: red" in (
-            t.get("style") or "")):
+    for tag in body.find_all(lambda t: (t.name or "").startswith("mjx-") and "color: red" in (t.get("style") or "")):
         text = tag.get_text().strip()
         if text.startswith("\\"):
             problems.append(f"undefined TeX macro {text}{where(tag)}")
@@ -375,8 +393,7 @@ def mean_brightness(png: Path) -> float | None:
 def screenshot(chromium: str, page: Path, png: Path, dark: bool) -> list[str]:
     png.parent.mkdir(parents=True, exist_ok=True)
     png.unlink(missing_ok=True)
-    args = [*(DARK_FLAGS if dark else []), "--hide-scrollbars", WINDOW, f"--screenshot={png}",
-            page.as_uri()]
+    args = [*(DARK_FLAGS if dark else []), "--hide-scrollbars", WINDOW, f"--screenshot={png}", page.as_uri()]
     status, _, err = run_chromium(chromium, args)
     mode = "dark" if dark else "light"
     if status != 0 or not png.is_file():
@@ -388,8 +405,8 @@ def screenshot(chromium: str, page: Path, png: Path, dark: bool) -> list[str]:
 
 
 REFRESH_RE = re.compile(
-    r"""<meta[^>]*http-equiv=["']?refresh["']?[^>]*content=["']?\s*\d+\s*;\s*url=([^"'>\s]+)""",
-    re.IGNORECASE)
+    r"""<meta[^>]*http-equiv=["']?refresh["']?[^>]*content=["']?\s*\d+\s*;\s*url=([^"'>\s]+)""", re.IGNORECASE
+)
 
 
 def redirect_target(page: Path) -> str | None:
@@ -402,26 +419,25 @@ def redirect_target(page: Path) -> str | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path, help="the built site, e.g. _build/html")
-    parser.add_argument("--screenshots", type=Path,
-                        help="where to save screenshots (default: <site>/../screenshots)")
+    parser.add_argument("--screenshots", type=Path, help="where to save screenshots (default: <site>/../screenshots)")
     parser.add_argument("--jobs", type=int, default=2, help="Chromium processes at once")
     args = parser.parse_args()
 
     chromium = find_chromium()
     if chromium is None:
-        print("check_site: FAIL: Chromium not found (looked for $CHROMIUM, else /usr/bin/chromium, "
-              "chromium and chromium-browser on PATH); install it, e.g. apt-get install -y "
-              "chromium; the site check fails rather than skips without it",
-              file=sys.stderr)
+        print(
+            "check_site: FAIL: Chromium not found (looked for $CHROMIUM, else /usr/bin/chromium, "
+            "chromium and chromium-browser on PATH); install it, e.g. apt-get install -y "
+            "chromium; the site check fails rather than skips without it",
+            file=sys.stderr,
+        )
         return 2
     root = args.site.resolve()
     if not root.is_dir():
-        print(f"check_site: FAIL: {args.site} is not a folder (run make book first)",
-              file=sys.stderr)
+        print(f"check_site: FAIL: {args.site} is not a folder (run make book first)", file=sys.stderr)
         return 2
     shots = (args.screenshots or root.parent / "screenshots").resolve()
-    pages = sorted(p for p in root.rglob("*.html")
-                   if not ({"_static", "_sources"} & set(p.relative_to(root).parts)))
+    pages = sorted(p for p in root.rglob("*.html") if not ({"_static", "_sources"} & set(p.relative_to(root).parts)))
     if not pages:
         print(f"check_site: FAIL: no .html pages under {root}", file=sys.stderr)
         return 2
@@ -445,15 +461,16 @@ def main() -> int:
                 problems[page].append(f"redirect to a missing page: {url}")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         dumps = {p: pool.submit(dump, p) for p in pages if not redirects[p]}
-        shot_jobs = [(p, pool.submit(screenshot, chromium, p, shots / mode / shot_name(p),
-                                     mode == "dark"))
-                     for p in chapters for mode in ("light", "dark")]
+        shot_jobs = [
+            (p, pool.submit(screenshot, chromium, p, shots / mode / shot_name(p), mode == "dark"))
+            for p in chapters
+            for mode in ("light", "dark")
+        ]
         soups: dict[Path, BeautifulSoup] = {}
         for page, future in dumps.items():
             status, out, err = future.result()
             if status != 0 or "<body" not in out:
-                problems[page].append(f"Chromium failed (status {status}): "
-                                      f"{err.strip()[-300:]}")
+                problems[page].append(f"Chromium failed (status {status}): {err.strip()[-300:]}")
                 continue
             soups[page] = BeautifulSoup(out, "html.parser")
         rendered_ids = {p: page_ids(s) for p, s in soups.items()}
@@ -475,8 +492,10 @@ def main() -> int:
             print(f"OK   {rel}")
     took = time.monotonic() - start
     total = sum(len(v) for v in problems.values())
-    print(f"check_site: {len(pages) - failed}/{len(pages)} pages OK, {total} problem(s), "
-          f"{took:.0f} s; screenshots of {len(chapters)} chapters in {shots}/{{light,dark}}")
+    print(
+        f"check_site: {len(pages) - failed}/{len(pages)} pages OK, {total} problem(s), "
+        f"{took:.0f} s; screenshots of {len(chapters)} chapters in {shots}/{{light,dark}}"
+    )
     return 1 if failed else 0
 
 

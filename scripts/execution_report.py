@@ -144,11 +144,7 @@ def render(runs: list[NotebookRun]) -> str:
         "| --- | ---: | ---: | --- | --- |",
     ]
     for run in runs:
-        slowest = (
-            "n/a"
-            if run.slowest_section is None
-            else f"{_seconds(run.slowest_seconds)}, {run.slowest_section}"
-        )
+        slowest = "n/a" if run.slowest_section is None else f"{_seconds(run.slowest_seconds)}, {run.slowest_section}"
         lines.append(
             f"| {{doc}}`{run.title} <{run.docname}>` | {run.code_cells} | {_seconds(run.seconds)}"
             f" | {slowest} | {run.status} |"

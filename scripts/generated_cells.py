@@ -35,7 +35,7 @@ from book_files import BOOK, ROOT, book_notebooks  # noqa: E402, F401  (book_not
 # The first line of the cell; it identifies an existing setup cell, which is then replaced.
 SETUP_MARKER = "# Outside the book's repository (Google Colab, a downloaded notebook): install emlib."
 SETUP_TAGS = ["remove-cell"]
-SETUP_TEMPLATE = '''{marker}
+SETUP_TEMPLATE = """{marker}
 # In the repository emlib is installed already and this cell does nothing.
 import importlib
 import importlib.util
@@ -45,7 +45,7 @@ import sys
 REPOSITORY = "{repository}"
 if importlib.util.find_spec("emlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"], check=True)
-    importlib.invalidate_caches()'''
+    importlib.invalidate_caches()"""
 
 # ---------------------------------------------------------------------------------------------
 # The "Cite this chapter" box

@@ -98,7 +98,11 @@ def test_the_rounding_guard_keeps_the_expanded_diagonal_form_exact():
     X, params = thin_far_diagonal_problem()
     densities = GaussianDensities(params)
     shifted = X - densities.reference
-    unguarded = (shifted * shifted) @ densities.inverse_variances.T - 2 * shifted @ densities.scaled_means.T + densities.mean_terms
+    unguarded = (
+        (shifted * shifted) @ densities.inverse_variances.T
+        - 2 * shifted @ densities.scaled_means.T
+        + densities.mean_terms
+    )
     exact = np.array([[np.sum((x - m) ** 2 / np.diag(c)) for m, c in zip(params.means, params.covariances)] for x in X])
     assert np.max(np.abs(unguarded - exact)[:20, 0]) > 1e-8  # the shortcut really would be wrong here
     np.testing.assert_allclose(densities._diagonal_mahalanobis(X), exact, rtol=1e-12, atol=1e-12)

@@ -162,7 +162,10 @@ def test_q_plus_the_entropy_is_the_elbo_at_the_old_posterior():
     assert q + entropy == pytest.approx(emlib.elbo(X, theta, gamma), rel=1e-12)
     # Q from its definition, one component at a time with scipy
     joint = np.column_stack(
-        [np.log(w) + multivariate_normal(m, c).logpdf(X) for w, m, c in zip(theta.weights, theta.means, theta.covariances)]
+        [
+            np.log(w) + multivariate_normal(m, c).logpdf(X)
+            for w, m, c in zip(theta.weights, theta.means, theta.covariances)
+        ]
     )
     assert q == pytest.approx(np.sum(gamma * joint), rel=1e-12)
 

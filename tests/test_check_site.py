@@ -97,7 +97,9 @@ def test_without_a_built_site_the_check_fails(tmp_path):
 def test_layout_findings_become_problems():
     found = html.escape(json.dumps(["display equation 750 px wide in a 676 px box: 'x'"]))
     soup = BeautifulSoup(f'<html><body {check_site.LAYOUT_ATTRIBUTE}="{found}"></body></html>', "html.parser")
-    assert check_site.layout_problems(soup) == ["too wide at 1280 px: display equation 750 px wide in a 676 px box: 'x'"]
+    assert check_site.layout_problems(soup) == [
+        "too wide at 1280 px: display equation 750 px wide in a 676 px box: 'x'"
+    ]
     clean = BeautifulSoup(f"<html><body {check_site.LAYOUT_ATTRIBUTE}='[]'></body></html>", "html.parser")
     assert check_site.layout_problems(clean) == []
 

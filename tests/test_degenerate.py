@@ -61,7 +61,9 @@ def test_more_dimensions_than_rows():
 def test_a_component_collapsing_onto_one_point():
     # a start that puts a narrow component on one isolated point
     X = np.vstack([two_blobs(), [[20.0, 20.0]]])
-    start = emlib.GMMParams([0.45, 0.45, 0.1], [[0.0, 0.0], [4.0, 4.0], [20.0, 20.0]], [np.eye(2), np.eye(2), 0.01 * np.eye(2)])
+    start = emlib.GMMParams(
+        [0.45, 0.45, 0.1], [[0.0, 0.0], [4.0, 4.0], [20.0, 20.0]], [np.eye(2), np.eye(2), 0.01 * np.eye(2)]
+    )
     with pytest.warns(emlib.DegenerateFitWarning, match=r"components \[2\]"):
         fit = emlib.fit_gmm(X, 3, init=start)
     assert_valid_fit(fit, X.shape[0], 3)
@@ -134,12 +136,16 @@ def test_scale_and_translation_equivariance(scale, offset, covariance_type):
         warnings.simplefilter("ignore", emlib.ConvergenceWarning)
         # five iterations, short of convergence, so that both runs do the same number of steps
         reference = emlib.fit_gmm(X, 2, init=start, covariance_type=covariance_type, tol=0.0, max_iter=5)
-        moved = emlib.fit_gmm(scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=5)
+        moved = emlib.fit_gmm(
+            scale * (X + offset), 2, init=transformed_start, covariance_type=covariance_type, tol=0.0, max_iter=5
+        )
     assert moved.n_iter == reference.n_iter == 5
     np.testing.assert_allclose(moved.model.covariance_prior, scale**2 * reference.model.covariance_prior, rtol=1e-8)
     np.testing.assert_allclose(moved.params.weights, reference.params.weights, rtol=1e-8)
     np.testing.assert_allclose(moved.params.means, scale * (reference.params.means + offset), rtol=1e-8)
-    np.testing.assert_allclose(moved.params.covariances, scale**2 * reference.params.covariances, rtol=1e-8, atol=1e-8 * scale**2)
+    np.testing.assert_allclose(
+        moved.params.covariances, scale**2 * reference.params.covariances, rtol=1e-8, atol=1e-8 * scale**2
+    )
     shift = -X.size * np.log(scale)
     np.testing.assert_allclose(moved.log_likelihoods, reference.log_likelihoods + shift, rtol=1e-8)
 
@@ -163,7 +169,13 @@ def test_history_beyond_float64_is_an_error_not_minus_infinity():
     with pytest.raises(ValueError, match="beyond the range of float64"):
         emlib.GaussianMixtureModel().log_likelihood([[1e150]], params, sample_weight=[1e10])
     with pytest.raises(ValueError, match="beyond the range of float64"):
-        emlib.fit_em(emlib.GaussianMixtureModel(), [[2.2]], emlib.GMMParams([1.0], [[-0.4]], [[[1e-302]]]), max_iter=3, sample_weight=[1.5e6])
+        emlib.fit_em(
+            emlib.GaussianMixtureModel(),
+            [[2.2]],
+            emlib.GMMParams([1.0], [[-0.4]], [[[1e-302]]]),
+            max_iter=3,
+            sample_weight=[1.5e6],
+        )
 
 
 def test_huge_tolerance_and_weights_do_not_overflow_the_stopping_rule():
@@ -298,7 +310,13 @@ def test_copies_of_results_stay_read_only_and_consistent():
 
     fit = emlib.fit_gmm(two_blobs(), 2, random_state=0)
     for duplicate in (copy.deepcopy(fit), pickle.loads(pickle.dumps(fit))):
-        for array in (duplicate.params.covariances, duplicate.params.precision_cholesky, duplicate.log_likelihoods, duplicate.posterior, duplicate.degenerate):
+        for array in (
+            duplicate.params.covariances,
+            duplicate.params.precision_cholesky,
+            duplicate.log_likelihoods,
+            duplicate.posterior,
+            duplicate.degenerate,
+        ):
             assert not array.flags.writeable
         with pytest.raises(ValueError, match="read-only"):
             duplicate.params.covariances[0, 0, 0] = 4.0

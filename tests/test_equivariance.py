@@ -21,7 +21,11 @@ DATA = Path(__file__).resolve().parent / "data"
 def mixed_scale_data(seed=0, n=300):
     rng = np.random.default_rng(seed)
     centres = np.array([[0.0, 0.0, 0.0], [4.0, 1.0, -2.0], [-3.0, 4.0, 1.0]])
-    X = centres[rng.integers(0, 3, size=n)] + rng.normal(size=(n, 3)) @ [[1.0, 0.4, 0.0], [0.0, 0.8, 0.3], [0.0, 0.0, 0.6]]
+    X = centres[rng.integers(0, 3, size=n)] + rng.normal(size=(n, 3)) @ [
+        [1.0, 0.4, 0.0],
+        [0.0, 0.8, 0.3],
+        [0.0, 0.0, 0.6],
+    ]
     return X * [100.0, 0.01, 3.0] + [5e3, -2.0, 0.5]
 
 
@@ -38,7 +42,9 @@ def assert_fits_match(moved, reference, A, b, n_weight):
     scale = np.abs(expected.covariances).max()
     np.testing.assert_allclose(moved.params.covariances, expected.covariances, rtol=1e-6, atol=1e-9 * scale)
     shift = -n_weight * np.log(abs(np.linalg.det(A)))
-    np.testing.assert_allclose(moved.log_likelihoods, reference.log_likelihoods + shift, rtol=1e-9, atol=1e-9 * n_weight)
+    np.testing.assert_allclose(
+        moved.log_likelihoods, reference.log_likelihoods + shift, rtol=1e-9, atol=1e-9 * n_weight
+    )
     np.testing.assert_allclose(moved.posterior, reference.posterior, atol=1e-7)
 
 
@@ -67,7 +73,12 @@ def test_default_fit_is_equivariant_seeding_included(covariance_type, seed):
         reference = emlib.fit_gmm(X, 3, covariance_type=covariance_type, random_state=seed, tol=1e-10)
         moved = emlib.fit_gmm(X @ A.T + b, 3, covariance_type=covariance_type, random_state=seed, tol=1e-10)
     assert_fits_match(moved, reference, A, b, len(X))
-    np.testing.assert_allclose(moved.model.covariance_prior, A @ reference.model.covariance_prior @ A.T, rtol=1e-8, atol=1e-12 * np.abs(moved.model.covariance_prior).max())
+    np.testing.assert_allclose(
+        moved.model.covariance_prior,
+        A @ reference.model.covariance_prior @ A.T,
+        rtol=1e-8,
+        atol=1e-12 * np.abs(moved.model.covariance_prior).max(),
+    )
     np.testing.assert_array_equal(moved.degenerate, reference.degenerate)
 
 
@@ -123,7 +134,9 @@ def test_wdbc_fits_reach_mclusts_optimum_from_its_start(model):
 
 @pytest.mark.parametrize("exponent", [-300, -200, -160, -150, -100, -8, 0, 8, 100, 150, 160, 200, 300])
 def test_every_scale_fits_or_says_why(exponent):
-    X = np.concatenate([np.random.default_rng(2).normal(size=(100, 1)), np.random.default_rng(3).normal(size=(100, 1)) + 10.0])
+    X = np.concatenate(
+        [np.random.default_rng(2).normal(size=(100, 1)), np.random.default_rng(3).normal(size=(100, 1)) + 10.0]
+    )
     reference = emlib.fit_gmm(X, 2, random_state=0)
     c = 10.0**exponent
     try:
@@ -158,7 +171,10 @@ def per_cluster_two_pass(X, responsibilities):
         total = sum(weights)
         mean = [sum(w * row[d] for w, row in zip(weights, rows)) / total for d in range(X.shape[1])]
         scatter = [
-            [sum(w * (row[a] - mean[a]) * (row[b] - mean[b]) for w, row in zip(weights, rows)) / total for b in range(X.shape[1])]
+            [
+                sum(w * (row[a] - mean[a]) * (row[b] - mean[b]) for w, row in zip(weights, rows)) / total
+                for b in range(X.shape[1])
+            ]
             for a in range(X.shape[1])
         ]
         means.append([float(v) for v in mean])

@@ -223,8 +223,16 @@ def test_same_start_reaches_the_same_fit_as_sklearn(blobs, covariance_type):
 def test_a_few_iterations_from_the_same_start_match_sklearn_exactly(blobs, covariance_type):
     """Not only the optimum: the same iterates (sklearn adds 10 eps to N_k, which is invisible here)."""
     weights, means, precisions = _start(covariance_type)
-    common = dict(n_components=3, covariance_type=covariance_type, reg_covar=1e-3, max_iter=4, tol=0.0,
-                  weights_init=weights, means_init=means, precisions_init=precisions)
+    common = dict(
+        n_components=3,
+        covariance_type=covariance_type,
+        reg_covar=1e-3,
+        max_iter=4,
+        tol=0.0,
+        weights_init=weights,
+        means_init=means,
+        precisions_init=precisions,
+    )
     with pytest.warns(emlib.ConvergenceWarning):
         ours = GaussianMixture(**common).fit(blobs)
     with pytest.warns(SkConvergenceWarning):
@@ -327,8 +335,15 @@ def test_every_prediction_calls_the_model(blobs, monkeypatch):
 
         monkeypatch.setattr(emlib.MixtureModel, name, method)
 
-    for name, value in [("predict", "labels"), ("predict_proba", "proba"), ("score_samples", "scores"),
-                        ("bic", 1.5), ("aic", 2.5), ("sample", "drawn"), ("log_likelihood", 800.0)]:
+    for name, value in [
+        ("predict", "labels"),
+        ("predict_proba", "proba"),
+        ("score_samples", "scores"),
+        ("bic", 1.5),
+        ("aic", 2.5),
+        ("sample", "drawn"),
+        ("log_likelihood", 800.0),
+    ]:
         fake(name, value)
     assert estimator.predict(blobs) == "labels"
     assert estimator.predict_proba(blobs) == "proba"
@@ -380,8 +395,14 @@ def test_means_init_alone_completes_the_start_from_the_nearest_mean_assignment(b
 def test_all_three_inits_give_exactly_that_start(blobs):
     for covariance_type in COVARIANCE_TYPES:
         weights, means, precisions = _start(covariance_type)
-        estimator = GaussianMixture(3, covariance_type=covariance_type, weights_init=weights, means_init=means,
-                                    precisions_init=precisions, max_iter=0).fit(blobs)
+        estimator = GaussianMixture(
+            3,
+            covariance_type=covariance_type,
+            weights_init=weights,
+            means_init=means,
+            precisions_init=precisions,
+            max_iter=0,
+        ).fit(blobs)
         np.testing.assert_allclose(estimator.weights_, weights, rtol=1e-15)
         np.testing.assert_allclose(estimator.precisions_, precisions, rtol=1e-12)
 
@@ -394,9 +415,20 @@ def test_get_params_set_params_and_repr():
     assert repr(estimator) == "GaussianMixture()"
     params = estimator.get_params()
     assert params == {
-        "n_components": 1, "covariance_type": "full", "tol": 1e-6, "reg_covar": None, "max_iter": 1000,
-        "n_init": 1, "init_params": "k-means++", "weights_init": None, "means_init": None,
-        "precisions_init": None, "random_state": None, "warm_start": False, "verbose": 0, "verbose_interval": 10,
+        "n_components": 1,
+        "covariance_type": "full",
+        "tol": 1e-6,
+        "reg_covar": None,
+        "max_iter": 1000,
+        "n_init": 1,
+        "init_params": "k-means++",
+        "weights_init": None,
+        "means_init": None,
+        "precisions_init": None,
+        "random_state": None,
+        "warm_start": False,
+        "verbose": 0,
+        "verbose_interval": 10,
     }
     assert estimator.set_params(n_components=3, covariance_type="tied", reg_covar=1e-3) is estimator
     assert repr(estimator) == "GaussianMixture(n_components=3, covariance_type='tied', reg_covar=0.001)"
@@ -653,26 +685,76 @@ _M = np.array([[-1.0, 0.0], [1.0, 0.0]])
         ({"n_components": 2, "means_init": [["a", "b"], ["c", "d"]]}, _X, {}, TypeError, "means_init must hold real"),
         ({"n_components": 2, "means_init": [[np.nan, 0], [0, 0]]}, _X, {}, ValueError, "means_init contains NaN"),
         ({"n_components": 2, "means_init": _M, "n_init": 2}, _X, {}, ValueError, "n_init must be 1 when"),
-        ({"n_components": 2, "means_init": [[0.0, 0.0], [1e3, 1e3]]}, _X, {}, ValueError,
-         r"means_init\[1\] is the nearest mean of no row"),
-        ({"n_components": 2, "means_init": _M, "weights_init": [0.6, 0.6]}, _X, {}, ValueError,
-         "weights_init must sum to 1"),
-        ({"n_components": 2, "means_init": _M, "weights_init": [1.5, -0.5]}, _X, {}, ValueError,
-         "weights_init must be non-negative"),
-        ({"n_components": 2, "means_init": _M, "weights_init": [1.0]}, _X, {}, ValueError,
-         r"weights_init must have shape \(2,\)"),
-        ({"n_components": 2, "means_init": _M, "precisions_init": np.eye(2)}, _X, {}, ValueError,
-         r"precisions_init must have shape \(2, 2, 2\)"),
-        ({"n_components": 2, "means_init": _M, "precisions_init": np.stack([np.eye(2), -np.eye(2)])}, _X, {},
-         ValueError, r"precisions_init\[1\] is not positive definite"),
-        ({"n_components": 2, "means_init": _M, "precisions_init": np.array([[[1.0, 0.5], [0.0, 1.0]]] * 2)}, _X, {},
-         ValueError, r"precisions_init\[0\] is not symmetric"),
-        ({"n_components": 2, "means_init": _M, "covariance_type": "tied", "precisions_init": np.ones((2, 2, 2))},
-         _X, {}, ValueError, r"precisions_init must have shape \(2, 2\)"),
-        ({"n_components": 2, "means_init": _M, "covariance_type": "diag", "precisions_init": [[1.0, 0.0], [1, 1]]},
-         _X, {}, ValueError, "precisions_init must be positive"),
-        ({"n_components": 2, "means_init": _M, "covariance_type": "spherical", "precisions_init": [1.0]},
-         _X, {}, ValueError, r"precisions_init must have shape \(2,\)"),
+        (
+            {"n_components": 2, "means_init": [[0.0, 0.0], [1e3, 1e3]]},
+            _X,
+            {},
+            ValueError,
+            r"means_init\[1\] is the nearest mean of no row",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "weights_init": [0.6, 0.6]},
+            _X,
+            {},
+            ValueError,
+            "weights_init must sum to 1",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "weights_init": [1.5, -0.5]},
+            _X,
+            {},
+            ValueError,
+            "weights_init must be non-negative",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "weights_init": [1.0]},
+            _X,
+            {},
+            ValueError,
+            r"weights_init must have shape \(2,\)",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "precisions_init": np.eye(2)},
+            _X,
+            {},
+            ValueError,
+            r"precisions_init must have shape \(2, 2, 2\)",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "precisions_init": np.stack([np.eye(2), -np.eye(2)])},
+            _X,
+            {},
+            ValueError,
+            r"precisions_init\[1\] is not positive definite",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "precisions_init": np.array([[[1.0, 0.5], [0.0, 1.0]]] * 2)},
+            _X,
+            {},
+            ValueError,
+            r"precisions_init\[0\] is not symmetric",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "covariance_type": "tied", "precisions_init": np.ones((2, 2, 2))},
+            _X,
+            {},
+            ValueError,
+            r"precisions_init must have shape \(2, 2\)",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "covariance_type": "diag", "precisions_init": [[1.0, 0.0], [1, 1]]},
+            _X,
+            {},
+            ValueError,
+            "precisions_init must be positive",
+        ),
+        (
+            {"n_components": 2, "means_init": _M, "covariance_type": "spherical", "precisions_init": [1.0]},
+            _X,
+            {},
+            ValueError,
+            r"precisions_init must have shape \(2,\)",
+        ),
         ({}, _X[:, 0], {}, ValueError, "Reshape your data"),
         ({}, _X[:0], {}, ValueError, r"Found array with 0 sample\(s\)"),
         ({}, _X[:, :0], {}, ValueError, r"Found array with 0 feature\(s\)"),

@@ -48,7 +48,9 @@ def test_fit_record_is_consistent(faithful):
     # the default is a data-scaled prior, Ψ = 1e-6 N T with T the (biased) data covariance,
     # book eq. (soft-em-data-prior) and (soft-em-data-scale); nothing absolute is added
     assert fit.model.reg_covar is None
-    np.testing.assert_allclose(fit.model.covariance_prior, 1e-6 * len(faithful) * np.cov(faithful.T, bias=True), rtol=1e-12)
+    np.testing.assert_allclose(
+        fit.model.covariance_prior, 1e-6 * len(faithful) * np.cov(faithful.T, bias=True), rtol=1e-12
+    )
     # the objective is the log-posterior ℓ − ½ Σ_k tr(Ψ Σ_k⁻¹), book eq. (soft-em-map-objective)
     penalty = sum(np.trace(fit.model.covariance_prior @ np.linalg.inv(c)) for c in fit.params.covariances)
     np.testing.assert_allclose(fit.objectives[-1], ll[-1] - 0.5 * penalty, rtol=1e-13)
@@ -96,7 +98,11 @@ def test_fitted_covariances_have_the_requested_structure(rng, covariance_type):
         np.testing.assert_array_equal(c, np.broadcast_to(c[0], c.shape))
     # the fixed point of the EM map with this structure
     again = emlib.m_step(
-        x, fit.posterior, covariance_type=covariance_type, reg_covar=fit.model.reg_covar, covariance_prior=fit.model.covariance_prior
+        x,
+        fit.posterior,
+        covariance_type=covariance_type,
+        reg_covar=fit.model.reg_covar,
+        covariance_prior=fit.model.covariance_prior,
     )
     np.testing.assert_allclose(again.covariances, c, rtol=1e-5, atol=1e-8)
 
@@ -316,7 +322,9 @@ def test_default_prior_uses_the_weighted_data_scale(rng, covariance_type):
         for k in range(2):
             centred = x - fit.params.means[k]
             scatter = (centred * r[:, [k]]).T @ centred
-            np.testing.assert_allclose(fit.params.covariances[k], (scatter + fit.model.covariance_prior) / counts[k], rtol=1e-4)
+            np.testing.assert_allclose(
+                fit.params.covariances[k], (scatter + fit.model.covariance_prior) / counts[k], rtol=1e-4
+            )
 
 
 @pytest.mark.parametrize("c", [1e-3, 1.0, 1e3])

@@ -68,8 +68,7 @@ def test_first_code_cell_is_the_setup_cell(path):
     notebook = read(path)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first.source == generated_cells.setup_cell_source(), (
-        "the first code cell is not the setup cell: run python scripts/generated_cells.py"
-        " and make execute"
+        "the first code cell is not the setup cell: run python scripts/generated_cells.py and make execute"
     )
     assert first.metadata.get("tags") == ["remove-cell"]
     assert f'REPOSITORY = "{REPOSITORY.rstrip("/")}"' in first.source
@@ -173,9 +172,7 @@ def test_performance_page_fetches_its_results_when_opened_alone(monkeypatch, tmp
     """Outside the repository the Performance appendix downloads the stored benchmark results."""
     notebook = read(ROOT / "book" / "performance.ipynb")
     loader = next(
-        cell.source
-        for cell in notebook.cells
-        if cell.cell_type == "code" and "performance.json" in cell.source
+        cell.source for cell in notebook.cells if cell.cell_type == "code" and "performance.json" in cell.source
     )
     stored = (ROOT / "benchmarks" / "results" / "performance.json").read_bytes()
     requested = []

@@ -110,7 +110,9 @@ def test_complete_information_is_minus_the_hessian_of_q():
     for i in range(size):
         for j in range(size):
             ei, ej = np.eye(size)[i] * h, np.eye(size)[j] * h
-            hessian[i, j] = (bound(theta + ei + ej) - bound(theta + ei - ej) - bound(theta - ei + ej) + bound(theta - ei - ej)) / (4 * h * h)
+            hessian[i, j] = (
+                bound(theta + ei + ej) - bound(theta + ei - ej) - bound(theta - ei + ej) + bound(theta - ei - ej)
+            ) / (4 * h * h)
     information = gradient.complete_information(X, params)
     np.testing.assert_allclose(information, -hessian, rtol=1e-5, atol=1e-5 * np.max(np.abs(information)))
 
@@ -219,7 +221,9 @@ def test_gradient_tools_take_row_weights_as_repeated_rows():
     expanded = gradient.flatten_gradient(gradient.log_likelihood_gradient(repeated, params))
     np.testing.assert_allclose(weighted, expanded, rtol=1e-10)
     np.testing.assert_allclose(
-        gradient.projection_matrix(X, params, sample_weight=w).weights, gradient.projection_matrix(repeated, params).weights, rtol=1e-12
+        gradient.projection_matrix(X, params, sample_weight=w).weights,
+        gradient.projection_matrix(repeated, params).weights,
+        rtol=1e-12,
     )
     np.testing.assert_allclose(
         gradient.flatten_params(gradient.em_map(X, params, sample_weight=w)),
@@ -227,5 +231,7 @@ def test_gradient_tools_take_row_weights_as_repeated_rows():
         rtol=1e-10,
     )
     np.testing.assert_allclose(
-        gradient.complete_information(X, params, sample_weight=w), gradient.complete_information(repeated, params), rtol=1e-10
+        gradient.complete_information(X, params, sample_weight=w),
+        gradient.complete_information(repeated, params),
+        rtol=1e-10,
     )

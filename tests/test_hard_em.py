@@ -23,7 +23,9 @@ def blobs(seed, n_per=40, k=3, d=2, spread=4.0):
 
 def start_from_rows(rng, X, k, scale=1.0):
     d = X.shape[1]
-    return emlib.GMMParams(np.full(k, 1.0 / k), X[rng.choice(len(X), k, replace=False)], np.stack([np.eye(d) * scale] * k))
+    return emlib.GMMParams(
+        np.full(k, 1.0 / k), X[rng.choice(len(X), k, replace=False)], np.stack([np.eye(d) * scale] * k)
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -84,7 +86,9 @@ def test_equal_weights_shared_spherical_covariance_assign_like_lloyd(seed, k, va
     if len(np.unique(labels)) == k:
         updated = emlib.m_step(X, np.eye(k)[labels], covariance_type="tied", reg_covar=1.0)
         for cluster in range(k):
-            np.testing.assert_allclose(updated.means[cluster], X[labels == cluster].mean(axis=0), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(
+                updated.means[cluster], X[labels == cluster].mean(axis=0), rtol=1e-12, atol=1e-12
+            )
 
 
 @settings(max_examples=30, deadline=None)
@@ -149,8 +153,12 @@ def test_integer_sample_weights_equal_repeated_rows(covariance_type):
     counts = rng.integers(0, 4, size=len(X))
     counts[:3] = 1  # keep a few rows in every cluster
     start = start_from_rows(rng, X, 3, scale=2.0)
-    weighted = emlib.fit_gmm(X, 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=1e-4, sample_weight=counts)
-    repeated = emlib.fit_gmm(np.repeat(X, counts, axis=0), 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=1e-4)
+    weighted = emlib.fit_gmm(
+        X, 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=1e-4, sample_weight=counts
+    )
+    repeated = emlib.fit_gmm(
+        np.repeat(X, counts, axis=0), 3, init=start, method="hard", covariance_type=covariance_type, reg_covar=1e-4
+    )
     np.testing.assert_allclose(weighted.params.means, repeated.params.means, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(weighted.params.covariances, repeated.params.covariances, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(weighted.log_likelihoods, repeated.log_likelihoods, rtol=1e-10)

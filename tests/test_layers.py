@@ -69,9 +69,15 @@ def test_every_module_declares_all():
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())
         declared = [
-            node for node in tree.body if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+            node
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
         ]
-        annotated = [node for node in tree.body if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "__all__"]
+        annotated = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "__all__"
+        ]
         assert declared or annotated, f"{path.relative_to(PACKAGE)} has no __all__"
 
 
@@ -87,7 +93,9 @@ def test_the_readme_layout_table_matches_the_tree():
     layout = readme[readme.index("## Layout") : readme.index("## Using emlib")]
     listed = set(re.findall(r"^\| `([^`]+)`", layout, flags=re.MULTILINE))
     expected = {f"emlib/{path.name}" for path in PACKAGE.glob("*.py") if path.name != "__init__.py"}
-    expected |= {"emlib/datasets/"} | {f"scripts/{path.name}" for path in (root / "scripts").iterdir() if path.is_file()}
+    expected |= {"emlib/datasets/"} | {
+        f"scripts/{path.name}" for path in (root / "scripts").iterdir() if path.is_file()
+    }
     assert expected <= listed, f"missing from the README's layout table: {sorted(expected - listed)}"
     stale = {path for path in listed if path.startswith(("emlib/", "scripts/")) and not (root / path).exists()}
     assert not stale, f"the README's layout table lists paths that do not exist: {sorted(stale)}"

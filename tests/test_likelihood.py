@@ -139,9 +139,7 @@ def test_log_likelihood_is_total_not_mean(h, rng):
     params = h.random_params(rng, 2, 2)
     x = rng.standard_normal((10, 2))
     doubled = np.vstack([x, x])
-    np.testing.assert_allclose(
-        emlib.log_likelihood(doubled, params), 2 * emlib.log_likelihood(x, params), rtol=1e-13
-    )
+    np.testing.assert_allclose(emlib.log_likelihood(doubled, params), 2 * emlib.log_likelihood(x, params), rtol=1e-13)
 
 
 def test_log_likelihood_accepts_lists_and_integers():

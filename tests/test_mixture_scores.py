@@ -392,8 +392,15 @@ def test_result_of_a_model_that_is_not_a_mixture_says_so():
         pass
 
     result = emlib.EMResult(
-        model=Counter(), params=None, log_likelihoods=[0.0], objectives=[0.0], n_iter=0, converged=False,
-        posterior=None, method="em", n_evaluations=0,
+        model=Counter(),
+        params=None,
+        log_likelihoods=[0.0],
+        objectives=[0.0],
+        n_iter=0,
+        converged=False,
+        posterior=None,
+        method="em",
+        n_evaluations=0,
     )
     for name, args in [("predict", ([[0.0]],)), ("sample", (3, 0))]:
         with pytest.raises(TypeError, match=f"{name} is defined for mixture models; Counter has none"):

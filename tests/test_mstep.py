@@ -128,7 +128,9 @@ def test_reg_covar_is_added_to_the_diagonal(rng, covariance_type):
     r = _soft_resp(rng, 50, 2)
     p0 = emlib.m_step(x, r, covariance_type=covariance_type, reg_covar=0.0)
     p1 = emlib.m_step(x, r, covariance_type=covariance_type, reg_covar=0.25)
-    np.testing.assert_allclose(p1.covariances - p0.covariances, 0.25 * np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-14)
+    np.testing.assert_allclose(
+        p1.covariances - p0.covariances, 0.25 * np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-14
+    )
     np.testing.assert_array_equal(p1.means, p0.means)
     np.testing.assert_array_equal(p1.weights, p0.weights)
 

@@ -35,9 +35,7 @@ def test_every_notebook_is_in_the_toc():
 
 def test_every_toc_entry_exists():
     absent = [
-        entry
-        for entry in toc_files()
-        if not any((ROOT / f"{entry}{suffix}").exists() for suffix in (".ipynb", ".md"))
+        entry for entry in toc_files() if not any((ROOT / f"{entry}{suffix}").exists() for suffix in (".ipynb", ".md"))
     ]
     assert not absent, f"_toc.yml lists files that do not exist: {absent}"
 
@@ -54,10 +52,11 @@ def code_cells(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_cells_executed_in_order(path):
     counts = [cell["execution_count"] for _, cell in code_cells(path)]
-    assert None not in counts, f"code cells never executed: {[i for i, c in code_cells(path) if c['execution_count'] is None]}"
+    assert None not in counts, (
+        f"code cells never executed: {[i for i, c in code_cells(path) if c['execution_count'] is None]}"
+    )
     assert counts == list(range(1, len(counts) + 1)), (
-        f"execution counts {counts} are not 1..n: run the notebook top to bottom in a fresh kernel"
-        " (make execute)"
+        f"execution counts {counts} are not 1..n: run the notebook top to bottom in a fresh kernel (make execute)"
     )
 
 

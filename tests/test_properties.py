@@ -232,9 +232,7 @@ def test_log_likelihood_matches_scipy(h, seed, k, d, n):
     np.testing.assert_allclose(emlib.component_log_densities(x, params), comp, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(emlib.log_likelihood(x, params), pointwise.sum(), rtol=1e-11, atol=1e-11)
     w = rng.uniform(0, 2, size=n) + 0.01
-    np.testing.assert_allclose(
-        emlib.log_likelihood(x, params, sample_weight=w), w @ pointwise, rtol=1e-11, atol=1e-11
-    )
+    np.testing.assert_allclose(emlib.log_likelihood(x, params, sample_weight=w), w @ pointwise, rtol=1e-11, atol=1e-11)
 
 
 def test_hypothesis_profile_is_deterministic():

@@ -69,8 +69,13 @@ def test_log_likelihood_trajectory_matches_sklearn(h, covariance_type, reg_covar
     gm = _sklearn_fit(h, x, init, covariance_type, reg_covar, MAX_ITER)
     with pytest.warns(emlib.ConvergenceWarning):
         fit = emlib.fit_gmm(
-            x, init.n_components, init=init, covariance_type=covariance_type,
-            reg_covar=reg_covar, tol=0.0, max_iter=MAX_ITER,
+            x,
+            init.n_components,
+            init=init,
+            covariance_type=covariance_type,
+            reg_covar=reg_covar,
+            tol=0.0,
+            max_iter=MAX_ITER,
         )
     assert fit.n_iter == MAX_ITER == gm.n_iter_
     assert fit.model.reg_covar == reg_covar
@@ -111,9 +116,16 @@ def test_converged_old_faithful_fit_matches_sklearn(h, faithful):
     init = emlib.GMMParams([0.5, 0.5], [[2.0, 55.0], [4.5, 80.0]], [np.diag([0.5, 50.0])] * 2)
     fit = emlib.fit_gmm(faithful, 2, init=init, reg_covar=1e-6, tol=1e-12, max_iter=2000)
     gm = GaussianMixture(
-        2, covariance_type="full", tol=1e-12, reg_covar=1e-6, max_iter=2000,
-        weights_init=np.array(init.weights), means_init=np.array(init.means),
-        precisions_init=h.sklearn_precisions(init, "full"), init_params="random", random_state=0,
+        2,
+        covariance_type="full",
+        tol=1e-12,
+        reg_covar=1e-6,
+        max_iter=2000,
+        weights_init=np.array(init.weights),
+        means_init=np.array(init.means),
+        precisions_init=h.sklearn_precisions(init, "full"),
+        init_params="random",
+        random_state=0,
     ).fit(faithful)
     assert fit.converged and gm.converged_
     np.testing.assert_allclose(fit.params.means, gm.means_, rtol=1e-6)
@@ -157,4 +169,6 @@ def test_m_step_matches_sklearn_estimator(h, covariance_type):
     p = emlib.m_step(x, r, covariance_type=covariance_type, reg_covar=1e-4)
     np.testing.assert_allclose(p.weights, nk / nk.sum(), rtol=1e-12)
     np.testing.assert_allclose(p.means, means, rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(p.covariances, h.sklearn_covariances_as_full(covs, covariance_type, 3, 3), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(
+        p.covariances, h.sklearn_covariances_as_full(covs, covariance_type, 3, 3), rtol=1e-10, atol=1e-13
+    )

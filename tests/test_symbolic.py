@@ -230,8 +230,11 @@ def test_expand_sums_is_linearity(rng):
     expr = sp.Sum(a * x[n] + 3 - (x[n] - a) ** 2, (n, 0, N - 1))
     expanded = sym.expand_sums(expr)
     assert expanded == sp.expand(
-        a * sp.Sum(x[n], (n, 0, N - 1)) + 3 * N - sp.Sum(x[n] ** 2, (n, 0, N - 1))
-        + 2 * a * sp.Sum(x[n], (n, 0, N - 1)) - N * a**2
+        a * sp.Sum(x[n], (n, 0, N - 1))
+        + 3 * N
+        - sp.Sum(x[n] ** 2, (n, 0, N - 1))
+        + 2 * a * sp.Sum(x[n], (n, 0, N - 1))
+        - N * a**2
     )
     data = rng.normal(size=6)
     numeric = sp.lambdify((x, a, N), expanded)
@@ -356,8 +359,10 @@ def test_weighted_average_matches_numpy(rng):
     average = sp.lambdify((x, w, N), sym.weighted_average(x[n] ** 2, w[n], (n, 0, N - 1)))
     assert np.isclose(average(data, weights, 5), np.average(data**2, weights=weights), rtol=1e-12)
     matrix = sym.weighted_average(sp.Matrix([x[n], 1]), w[n], (n, 0, N - 1))
-    assert np.allclose(np.array(sp.lambdify((x, w, N), matrix)(data, weights, 5), dtype=float).ravel(),
-                       [np.average(data, weights=weights), 1.0])
+    assert np.allclose(
+        np.array(sp.lambdify((x, w, N), matrix)(data, weights, 5), dtype=float).ravel(),
+        [np.average(data, weights=weights), 1.0],
+    )
 
 
 def test_same_expression_and_simplify_sums():

@@ -6,7 +6,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._validation import check_count, check_random_state
+from .._validation import check_count, check_seed
 from ..params import GMMParams
 
 __all__ = ["old_faithful", "sample_gmm"]
@@ -53,9 +53,7 @@ def sample_gmm(params: GMMParams, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(params, GMMParams):
         raise TypeError(f"params must be an emlib.GMMParams; got {type(params).__name__}")
     n = check_count(n, "n", minimum=0)
-    if rng is None:  # a sample must be reproducible: no silent fresh entropy here
-        raise TypeError("rng must be a numpy.random.Generator or a non-negative integer seed; got None")
-    rng = check_random_state(rng, "rng")
+    rng = check_seed(rng, "rng")  # a sample must be reproducible: no silent fresh entropy here
     labels = rng.choice(params.n_components, size=n, p=params.weights)
     noise = rng.standard_normal((n, params.n_features))
     X = np.empty((n, params.n_features))
