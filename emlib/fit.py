@@ -201,14 +201,7 @@ def fit_gmm(
             f"n_components ({n_components}) must not exceed the number of rows of X with positive"
             f" sample_weight ({np.count_nonzero(counted)})"
         )
-    if isinstance(init, GMMParams):
-        check_gmm_params(X, init, name="init")
-        if init.n_components != n_components:
-            raise ValueError(f"init has {init.n_components} components but n_components is {n_components}")
-        if n_init != 1:
-            raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
-    elif not (isinstance(init, str) and init == "k-means++"):
-        raise ValueError(f"init must be an emlib.GMMParams or 'k-means++'; got {init!r}")
+    _check_init(X, init, n_components, n_init)
 
     # Everything below works in internal units (emlib._units): exact powers of two near the scales of X and w.
     units = Units.of(X[counted], weights[counted])
@@ -223,16 +216,12 @@ def fit_gmm(
         starts = (_kmeans_plus_plus_start(data, data_weights, n_components, model, rng) for _ in range(n_init))
 
     def in_units_of_X(iteration, params, log_likelihood, objective):
-        callback(
-            iteration,
-            units.params_out(params),
-            *units.totals_out([log_likelihood, objective], total_weight, X.shape[1]),
-        )
+        totals = units.totals_out([log_likelihood, objective], total_weight, X.shape[1])
+        callback(iteration, units.params_out(params), *totals)
 
     monitor = None if callback is None else in_units_of_X
-    best = None
-    for start in starts:
-        result = run(
+    runs = (
+        run(
             model,
             data,
             data_weights,
@@ -243,32 +232,61 @@ def fit_gmm(
             callback=monitor,
             trajectory=trajectory,
         )
-        score = (not np.any(result.degenerate), result.objectives[-1])
-        if best is None or score > best[0]:
-            best = (score, result)
-    result = best[1]
+        for start in starts
+    )
+    result = _best(runs)
     _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     _warn_if_degenerate(result.degenerate)
 
     if np.all(counted):
         posterior = result.posterior
     else:  # rows of weight zero: their responsibilities under the fitted parameters
-        hard = model.classification if method == "hard" else None
-        whole = units.data(X)
-        posterior = hard(whole, weights, result.params).statistics if hard else model.posterior(whole, result.params)[1]
-    params = units.params_out(result.params)
+        posterior = _posterior_of_every_row(model, units.data(X), weights, result.params, method)
     fitted_model = GaussianMixtureModel(
         covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
     )
+    return _in_units_of_x(result, units, fitted_model, posterior, total_weight, X.shape[1])
+
+
+def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
+    if isinstance(init, GMMParams):
+        check_gmm_params(X, init, name="init")
+        if init.n_components != n_components:
+            raise ValueError(f"init has {init.n_components} components but n_components is {n_components}")
+        if n_init != 1:
+            raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
+    elif not (isinstance(init, str) and init == "k-means++"):
+        raise ValueError(f"init must be an emlib.GMMParams or 'k-means++'; got {init!r}")
+
+
+def _best(runs) -> EMResult:
+    """Of several runs, the best with no degenerate component, else the best: the highest final objective."""
+    best = None
+    for result in runs:
+        score = (not np.any(result.degenerate), result.objectives[-1])
+        if best is None or score > best[0]:
+            best = (score, result)
+    return best[1]
+
+
+def _posterior_of_every_row(model, X, weights, params, method: str) -> np.ndarray:
+    """Responsibilities of every row of X (one-hot for hard EM), rows of weight zero included."""
+    if method == "hard":
+        return model.classification(X, weights, params).statistics
+    return model.posterior(X, params)[1]
+
+
+def _in_units_of_x(result: EMResult, units: Units, model, posterior, total_weight: float, n_features: int) -> EMResult:
+    """A run in internal units, reported in the units of X and of the weights."""
     return EMResult(
-        model=fitted_model,
-        params=params,
-        log_likelihoods=units.totals_out(result.log_likelihoods, total_weight, X.shape[1]),
-        objectives=units.totals_out(result.objectives, total_weight, X.shape[1]),
+        model=model,
+        params=units.params_out(result.params),
+        log_likelihoods=units.totals_out(result.log_likelihoods, total_weight, n_features),
+        objectives=units.totals_out(result.objectives, total_weight, n_features),
         n_iter=result.n_iter,
         converged=result.converged,
         posterior=posterior,
-        method=method,
+        method=result.method,
         n_evaluations=result.n_evaluations,
         degenerate=result.degenerate,
         trajectory=None if result.trajectory is None else tuple(units.params_out(p) for p in result.trajectory),
