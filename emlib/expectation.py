@@ -93,7 +93,7 @@ def component_log_densities(X, params: GMMParams) -> np.ndarray:
     Returns
     -------
     ndarray of shape (N, K)
-        Entry (n, k) is log N(x_n | μ_k, Σ_k) (the values of :func:`emlib.expectation.log_density_formula`).
+        Entry (n, k) is log N(x_n | μ_k, Σ_k) (the values of ``emlib.expectation.log_density_formula``).
     """
     X = check_data(X)
     check_gmm_params(X, params)
