@@ -41,7 +41,7 @@ format: $(STAMP)
 ## lab: open the notebooks in JupyterLab (installs JupyterLab into .venv on first use)
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-lab.txt
-	$(BIN)/jupyter lab book/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
 
 ## execute: re-run every notebook in place after editing it (then commit the outputs)
 execute: $(STAMP)
