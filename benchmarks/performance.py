@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import platform
 import time
@@ -66,6 +67,17 @@ def sklearn_precisions(params, covariance_type):
     if covariance_type == "diag":
         return 1.0 / np.diagonal(params.covariances, axis1=1, axis2=2)
     return 1.0 / params.covariances[:, 0, 0]
+
+
+def blas_libraries():
+    """The thread pools' libraries, by file name and version: no path of the machine that ran the benchmark."""
+    return [
+        {
+            **{key: value for key, value in pool.items() if key != "filepath"},
+            "library": os.path.basename(pool["filepath"]),
+        }
+        for pool in threadpool_info()
+    ]
 
 
 def dgemm_rate(n=1500, repeats=3):
@@ -214,7 +226,7 @@ def main(argv=None) -> int:
     results = {
         "machine": platform.platform(),
         "python": platform.python_version(),
-        "blas": threadpool_info(),
+        "blas": blas_libraries(),
         "runs": {},
     }
     for threads, label in ((1, "single-threaded"), (None, "default threads")):
