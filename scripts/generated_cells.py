@@ -4,21 +4,28 @@
    launch button in Google Colab (or downloaded on its own) runs where `emlib` is not
    installed; the cell then installs it with pip from the repository named in `_config.yml`
    (``repository: url:``). Inside the repository (`make lab`, `make test`) `emlib` is
-   importable and the cell does nothing. It is tagged ``remove-cell``: the website does not
-   show it, the downloaded and the Colab notebook keep it.
-2. **The "Cite this chapter" box**, the last cell of every chapter (a notebook with a section
+   importable and the cell does not install anything. If pip fails, the cell stops the notebook
+   with one message (``SystemExit``) instead of letting every later cell fail. Everywhere, it
+   sets one BLAS thread unless the reader chose a number (emlib's many small BLAS calls run
+   faster so, and sums come in a fixed order). It is tagged ``remove-cell``: the website does
+   not show it, the downloaded and the Colab notebook keep it.
+2. **The stored benchmark results** of the Performance appendix, its second code cell: a copy
+   of ``benchmarks/results/performance.json``, so that the page runs without the repository
+   and without a network (tagged ``remove-cell``).
+3. **The "Cite this chapter" box**, the last cell of every chapter (a notebook with a section
    "emlib functions used in this chapter"). It gives a citation of the chapter, the `emlib`
    version and links to the API entries of the functions the chapter lists in that section,
    and a BibTeX entry. The version comes from `emlib.__version__`, the year from
    ``CITATION.cff``, the URL from `_config.yml`.
 
-Usage: ``python scripts/generated_cells.py`` writes or refreshes both in every notebook under
+Usage: ``python scripts/generated_cells.py`` writes or refreshes them in every notebook under
 ``book/``; run `make execute` afterwards. ``tests/test_generated_cells.py`` fails if a notebook's
 cells differ from what this script would write.
 """
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 import sys
@@ -36,16 +43,55 @@ from book_files import BOOK, ROOT, book_notebooks  # noqa: E402, F401  (book_not
 SETUP_MARKER = "# Outside the book's repository (Google Colab, a downloaded notebook): install emlib."
 SETUP_TAGS = ["remove-cell"]
 SETUP_TEMPLATE = """{marker}
-# In the repository emlib is installed already and this cell does nothing.
+# In the repository emlib is installed already, and the cell only sets one BLAS thread.
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 
+# One BLAS thread, unless you chose otherwise: emlib makes many small BLAS calls, which extra
+# threads slow down, and one thread adds floating-point sums in a fixed order.
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+loaded = "numpy" in sys.modules and importlib.util.find_spec("threadpoolctl") is not None
+if loaded and os.environ["OPENBLAS_NUM_THREADS"] == "1":
+    import threadpoolctl  # numpy is loaded already: limit its BLAS now
+
+    threadpoolctl.threadpool_limits(1)
+
 REPOSITORY = "{repository}"
 if importlib.util.find_spec("emlib") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"], check=True)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"]
+    pip = subprocess.run(command, capture_output=True, text=True)
+    if pip.returncode != 0:  # stop here, with one message, rather than fail in every later cell
+        raise SystemExit(
+            f"This notebook needs emlib, and installing it from {{REPOSITORY}} failed:\\n"
+            f"{{pip.stderr.strip()[-1500:]}}\\n"
+            f"Install it yourself (pip install git+{{REPOSITORY}}), restart the kernel and run the notebook again."
+        )
     importlib.invalidate_caches()"""
+
+# ---------------------------------------------------------------------------------------------
+# The stored benchmark results of the Performance appendix
+
+RESULTS_NOTEBOOK = "performance"
+RESULTS_FILE = "benchmarks/results/performance.json"
+RESULTS_MARKER = "# The stored results of make bench-performance, copied here by scripts/generated_cells.py"
+RESULTS_TAGS = ["remove-cell"]
+RESULTS_TEMPLATE = """{marker}
+# from {file}, so that the page runs anywhere, offline too.
+import json
+
+results = json.loads({text})"""
+
+
+def results_cell_source() -> str:
+    """The cell that holds ``benchmarks/results/performance.json`` (compact JSON in a string)."""
+    stored = json.loads((ROOT / RESULTS_FILE).read_text())
+    text = json.dumps(stored, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
+    return RESULTS_TEMPLATE.format(marker=RESULTS_MARKER, file=RESULTS_FILE, text=repr(text))
+
 
 # ---------------------------------------------------------------------------------------------
 # The "Cite this chapter" box
@@ -207,11 +253,29 @@ def _write_cite_box(notebook, docname: str) -> bool:
     return True
 
 
+def _write_results_cell(notebook, docname: str) -> bool:
+    if docname != RESULTS_NOTEBOOK:
+        return False
+    source = results_cell_source()
+    code_indices = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    second = notebook.cells[code_indices[1]]
+    if second.source.startswith(RESULTS_MARKER):
+        if second.source == source and second.metadata.get("tags") == RESULTS_TAGS:
+            return False
+        second.source = source
+        second.metadata["tags"] = list(RESULTS_TAGS)
+        return True
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": list(RESULTS_TAGS)})
+    notebook.cells.insert(code_indices[1], cell)
+    return True
+
+
 def write_cells(path: pathlib.Path) -> bool:
     """Write or refresh the generated cells of the notebook at `path`; True if it changed."""
     notebook = nbformat.read(path, as_version=4)
     docname = path.relative_to(BOOK).with_suffix("").as_posix()
     changed = _write_setup_cell(notebook)
+    changed = _write_results_cell(notebook, docname) or changed
     changed = _write_cite_box(notebook, docname) or changed
     if changed:
         nbformat.write(notebook, path)

@@ -4,8 +4,9 @@
   it installs emlib from the repository of ``_config.yml`` when emlib cannot be imported (Colab,
   a downloaded notebook), and does nothing in the repository.
 * What that install builds (a wheel of the repository) contains emlib with its data.
-* No chapter reads a file of the repository; the Performance appendix, which does, fetches the
-  same file from the repository when it is opened on its own.
+* No chapter reads a file of the repository; the Performance appendix carries a copy of the
+  benchmark results that it displays, so it runs offline too.
+* The setup cell stops a notebook with one message if pip fails, and sets one BLAS thread.
 * Every chapter ends with a "Cite this chapter" box whose version, year, URL and list of emlib
   functions agree with ``emlib.__version__``, ``CITATION.cff``, ``_config.yml`` and the functions
   the chapter uses; its BibTeX entry parses.
@@ -104,9 +105,48 @@ def test_setup_cell_installs_emlib_from_the_configured_repository(monkeypatch):
     assert calls == [
         (
             [sys.executable, "-m", "pip", "install", "--quiet", f"git+{REPOSITORY.rstrip('/')}"],
-            {"check": True},
+            {"capture_output": True, "text": True},
         )
     ]
+
+
+def test_setup_cell_stops_with_one_message_when_pip_fails(monkeypatch):
+    """No cascade of errors in later cells: SystemExit, saying what failed and what to do."""
+
+    def failing_pip(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, stdout="", stderr="ERROR: could not reach github.com")
+
+    monkeypatch.setattr(subprocess, "run", failing_pip)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a, **k: None if name == "emlib" else object())
+    with pytest.raises(SystemExit) as stopped:
+        exec(compile(generated_cells.setup_cell_source(), "<setup cell>", "exec"), {})
+    message = str(stopped.value)
+    assert "installing it from" in message and REPOSITORY.rstrip("/") in message
+    assert "could not reach github.com" in message and "restart the kernel" in message
+
+
+def test_setup_cell_sets_one_blas_thread_unless_the_reader_chose(monkeypatch):
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    run_setup_cell(monkeypatch, emlib_importable=True)
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "1"
+    assert os.environ["MKL_NUM_THREADS"] == "3"
+
+
+def test_setup_cell_limits_blas_that_numpy_has_loaded_already():
+    """In a kernel where numpy is imported before the cell runs, threadpoolctl sets the limit."""
+    script = (
+        "import numpy, threadpoolctl\n"
+        f"exec(compile({generated_cells.setup_cell_source()!r}, '<setup cell>', 'exec'), {{}})\n"
+        "print(sorted({info['num_threads'] for info in threadpoolctl.threadpool_info() if info['user_api'] == 'blas'}))\n"
+    )
+    env = {key: value for key, value in __import__("os").environ.items() if not key.endswith("_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1]"
 
 
 def test_setup_cell_follows_the_configured_url():
@@ -168,42 +208,19 @@ def test_chapters_read_no_file_of_the_repository(path):
     assert not lines, f"reads files of the repository: {lines}"
 
 
-def test_performance_page_fetches_its_results_when_opened_alone(monkeypatch, tmp_path):
-    """Outside the repository the Performance appendix downloads the stored benchmark results."""
+def test_performance_page_carries_the_stored_results():
+    """The Performance appendix runs offline: its second code cell holds performance.json, unchanged."""
     notebook = read(ROOT / "book" / "performance.ipynb")
-    loader = next(
-        cell.source for cell in notebook.cells if cell.cell_type == "code" and "performance.json" in cell.source
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code[1].source == generated_cells.results_cell_source(), (
+        "the stored results are out of date: run python scripts/generated_cells.py and make execute"
     )
-    stored = (ROOT / "benchmarks" / "results" / "performance.json").read_bytes()
-    requested = []
-
-    class Response:
-        def __init__(self, url):
-            requested.append(url)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self, *args):
-            return stored
-
-    import urllib.request
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: Response(url))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.chdir(tmp_path)  # no ../benchmarks here
+    assert code[1].metadata.get("tags") == ["remove-cell"]
     namespace = {}
-    exec(compile(generated_cells.setup_cell_source(), "<setup cell>", "exec"), namespace)
-    exec(compile(loader, "<performance loader>", "exec"), namespace)
-    owner_and_name = REPOSITORY.rstrip("/").removeprefix("https://github.com/")
-    branch = CONFIG["repository"].get("branch", "main")
-    assert requested == [
-        f"https://raw.githubusercontent.com/{owner_and_name}/{branch}/benchmarks/results/performance.json"
-    ]
-    assert namespace["results"] == json.loads(stored)
+    exec(compile(code[1].source, "<results cell>", "exec"), namespace)
+    assert namespace["results"] == json.loads((ROOT / "benchmarks" / "results" / "performance.json").read_text())
+    later = "\n".join(cell.source for cell in code[2:])
+    assert "urllib" not in later and "performance.json" not in later
 
 
 # ---------------------------------------------------------------------------------------------

@@ -79,3 +79,27 @@ def test_no_errors_warnings_or_addresses(path):
 def test_kernel_is_python3(path):
     metadata = json.loads(path.read_text())["metadata"]
     assert metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+from book_files import chapter_notebooks  # noqa: E402
+from prose_numbers import unglued_numbers  # noqa: E402
+from visible_length import RESULTS as VISIBLE_LENGTH_RESULTS  # noqa: E402
+from visible_length import chapter_lengths  # noqa: E402
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=notebook_id)
+def test_numbers_in_prose_are_executed_values(path):
+    """A number a chapter reports is glued from a code cell, or allowed with a reason (scripts/prose_numbers.py)."""
+    found = unglued_numbers(path)
+    assert not found, "numbers typed into markdown (glue them, or allow them with a reason):\n" + "\n".join(
+        f"  cell {index}: {number!r} in … {context} …" for index, number, context in found
+    )
+
+
+def test_chapters_show_at_most_three_quarters_of_their_length_before_issue_14():
+    """The reader's page: markdown plus visible code of the six chapters, against the stored "before"."""
+    before = json.loads(VISIBLE_LENGTH_RESULTS.read_text())["before"]
+    now = chapter_lengths()
+    total_before = sum(before[name]["visible"] for name in before)
+    total_now = sum(now[name]["visible"] for name in before)
+    assert total_now <= 0.75 * total_before, (total_now, total_before, total_now / total_before)
