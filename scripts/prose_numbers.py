@@ -2,8 +2,8 @@
 
 A number a chapter reports (a log-likelihood, an iteration count, a speed-up, a sample size)
 belongs in a code cell, and reaches the prose through myst-nb's ``glue`` (``{glue:text}`name:.3f```),
-or is asserted in the cell just before the sentence and listed in :data:`ALLOWED` with that
-reason. This module finds the others. It reads a markdown cell as the website does, drops what
+or is asserted in the cell just before the sentence and allowed, with that reason, in the notebook's
+metadata. This module finds the others. It reads a markdown cell as the website does, drops what
 holds no typed result (code, roles such as ``{cite}`` or ``{glue}``, link targets, labels,
 directive options) and reports:
 
@@ -13,8 +13,9 @@ directive options) and reports:
 * in mathematics, every decimal number and every integer of three digits or more (``$N = 272$``);
   constants of the mathematics (``\\frac{1}{2}``, ``2\\pi``, exponents) are small integers.
 
-:data:`ALLOWED` lists, per notebook, the numbers that stay typed and why (each has been
-asserted by an executed cell, or is a fact of the mathematics or the literature).
+Each notebook lists in its metadata, under ``allowed_prose_numbers``, the numbers that stay typed
+and why (each is asserted by an executed cell, or is a fact of the mathematics or of a cited
+work): a short allow-list beside the text it concerns.
 ``tests/test_notebooks.py`` fails on any number outside these rules.
 
 Usage: ``python scripts/prose_numbers.py [NOTEBOOK ...]`` prints what it finds.
@@ -30,13 +31,14 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from book_files import chapter_notebooks  # noqa: E402
 
-__all__ = ["ALLOWED", "GENERATED_MARKER", "prose_numbers", "unglued_numbers"]
+__all__ = ["ALLOWED_KEY", "GENERATED_MARKER", "prose_numbers", "unglued_numbers"]
 
 # The "Cite this chapter" box is written by scripts/generated_cells.py (its numbers are a version).
 GENERATED_MARKER = ":::{admonition} Cite this chapter"
 
-# notebook stem -> {number as typed: why it may stay typed}
-ALLOWED: dict[str, dict[str, str]] = {}
+# Each notebook lists the numbers that stay typed, with the reason, in its own metadata:
+# "allowed_prose_numbers": {"272": "the size of the Old Faithful data, asserted in cell ..."}.
+ALLOWED_KEY = "allowed_prose_numbers"
 
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:[.,]\d+)*(?:[eE][-+−]?\d+)?(?![\w])")
 _REFERENCE_WORDS = re.compile(
@@ -110,9 +112,9 @@ def prose_numbers(markdown: str) -> list[tuple[str, str]]:
 
 
 def unglued_numbers(path: pathlib.Path) -> list[tuple[int, str, str]]:
-    """``(cell index, number, context)`` for the numbers of a notebook that :data:`ALLOWED` does not list."""
-    allowed = ALLOWED.get(path.stem, {})
+    """``(cell index, number, context)`` for the numbers of a notebook that its allow-list does not list."""
     notebook = json.loads(path.read_text())
+    allowed = notebook.get("metadata", {}).get(ALLOWED_KEY, {})
     found = []
     for index, cell in enumerate(notebook["cells"]):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]

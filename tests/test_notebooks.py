@@ -103,3 +103,35 @@ def test_chapters_show_at_most_three_quarters_of_their_length_before_issue_14():
     total_before = sum(before[name]["visible"] for name in before)
     total_now = sum(now[name]["visible"] for name in before)
     assert total_now <= 0.75 * total_before, (total_now, total_before, total_now / total_before)
+
+
+from prose_numbers import ALLOWED_KEY, prose_numbers  # noqa: E402
+
+
+def test_prose_number_rules():
+    """What the check reports, and what it leaves alone (scripts/prose_numbers.py)."""
+    reported = [number for number, _ in prose_numbers("EM took 57 iterations and reached $\\ell = -1034.0$.")]
+    assert reported == ["57", "1034.0"]
+    quiet = (
+        "In 1977 {cite}`dempster1977` showed it; {glue:text}`n_iter` iterations, two components, "
+        "step 3, Table 9.14, `tol=1e-8`, $\\frac{1}{2} x^{2}$, [a link](https://x.org/1234).\n"
+        "(some-label)=\n```python\nx = 123.5\n```\n"
+    )
+    assert prose_numbers(quiet) == []
+    assert [n for n, _ in prose_numbers("```{prf:theorem} T\nIt holds for 250 points.\n```")] == ["250"]
+    assert [n for n, _ in prose_numbers("$N = 10\\,000$ and $x_{272}$")] == ["10000", "272"]
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=notebook_id)
+def test_allowed_prose_numbers_have_reasons_and_occur(path):
+    """The allow-list is short, each entry says why, and none is stale."""
+    notebook = json.loads(path.read_text())
+    allowed = notebook["metadata"].get(ALLOWED_KEY, {})
+    assert len(allowed) <= 15, f"{len(allowed)} typed numbers allowed: glue them instead"
+    typed = set()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            typed |= {number for number, _ in prose_numbers("".join(cell["source"]))}
+    for number, reason in allowed.items():
+        assert isinstance(reason, str) and len(reason) >= 20, f"{number!r}: say why it may stay typed"
+        assert number in typed, f"{number!r} is allowed but no longer typed: remove it from the allow-list"
