@@ -60,23 +60,41 @@ _THIN_SPACE = re.compile(r"(?<=\d)\\,(?=\d)")  # 10\,000 is one number
 _YEAR = re.compile(r"^(1[6-9]|20)\d\d$")
 
 
+def _fence_kind(info: str) -> str:
+    """What a fenced block holds: a {math} directive mathematics, another {directive} prose
+    (a theorem, an algorithm box), a plain fence code."""
+    if info.startswith("{math}"):
+        return "math"
+    return "prose" if info.startswith("{") else "code"
+
+
 def _prose_and_math(markdown: str) -> tuple[str, list[str]]:
     """The markdown's prose (code, roles, link targets, labels removed) and its mathematics."""
-    kept, in_code = [], False
+    kept, math_blocks, fences = [], [], []  # fences: the open blocks, as (marker, kind)
     for line in markdown.splitlines():
         fence = _FENCE.match(line.strip())
+        inside = fences[-1][1] if fences else "prose"
         if fence:
-            # A fence with a {directive} holds prose (a theorem, a box); any other holds code.
-            in_code = not in_code and not fence.group(2).strip().startswith("{") if not in_code else False
+            marker, info = fence.group(1), fence.group(2).strip()
+            if fences and not info and marker[0] == fences[-1][0][0] and len(marker) >= len(fences[-1][0]):
+                fences.pop()  # a closing fence
+                continue
+            if inside != "code":  # in code, a fence-like line is text
+                fences.append((marker, _fence_kind(info)))
+                if fences[-1][1] == "math":
+                    math_blocks.append([])
+                continue
+        if inside == "code" or _LABEL_LINE.match(line) or _OPTION_LINE.match(line):
             continue
-        if in_code or _LABEL_LINE.match(line) or _OPTION_LINE.match(line):
+        if inside == "math":
+            math_blocks[-1].append(line)
             continue
         kept.append(line)
     text = _COMMENT.sub(" ", "\n".join(kept))
     text = _ROLE.sub(" ", text)
     text = _CODE.sub(" ", text)
     text = _LINK_TARGET.sub("] ", text)
-    maths = [m.group(0) for m in _DISPLAY_MATH.finditer(text)]
+    maths = ["\n".join(block) for block in math_blocks] + [m.group(0) for m in _DISPLAY_MATH.finditer(text)]
     text = _DISPLAY_MATH.sub(" ", text)
     maths += [m.group(1) for m in _INLINE_MATH.finditer(text)]
     text = _INLINE_MATH.sub(" ", text)

@@ -135,3 +135,10 @@ def test_allowed_prose_numbers_have_reasons_and_occur(path):
     for number, reason in allowed.items():
         assert isinstance(reason, str) and len(reason) >= 20, f"{number!r}: say why it may stay typed"
         assert number in typed, f"{number!r} is allowed but no longer typed: remove it from the allow-list"
+
+
+def test_prose_number_rules_follow_nested_fences():
+    """Prose after a directive box is checked; code inside a box is not; a {math} block is mathematics."""
+    box = "````{prf:algorithm} EM\n1. Run 250 steps.\n```python\nx = 999\n```\n````\nThen 123 more.\n"
+    assert [n for n, _ in prose_numbers(box)] == ["250", "123"]
+    assert [n for n, _ in prose_numbers("```{math}\n:label: a\nx = 0.25 + 3\n```\nNext 42.")] == ["42", "0.25"]
