@@ -2,16 +2,17 @@
 
 One model interface (:class:`LatentVariableModel`: an E-step that returns expected sufficient
 statistics with the log-likelihood, an M-step from those statistics) and one family of
-drivers over it (EM, classification EM, SQUAREM: :func:`fit_em`). The Gaussian mixture
-(:func:`fit_gmm`, the scikit-learn-style estimator :class:`GaussianMixture`) and the binomial
-mixture are models on that interface. Everything is computed in log space from validated
+drivers over it (EM, classification EM, SQUAREM, ECG and the EM–ECG hybrid: :func:`fit_em`,
+:func:`run_ecg`, :func:`run_hybrid`). The Gaussian mixture (:func:`fit_gmm`, the
+scikit-learn-style estimator :class:`GaussianMixture`) and the binomial mixture are models on
+that interface. Everything is computed in log space from validated
 inputs, and every function names, in its docstring, the book equation it implements.
 """
 
 from . import datasets
 from .binomial import BinomialMixture, BinomialMixtureParams
 from .bound import complete_log_likelihood, elbo, expected_complete_log_likelihood, posterior_kl
-from .drivers import ConvergenceWarning, fit_em
+from .drivers import ConvergenceWarning, fit_em, run_ecg, run_hybrid
 from .estimator import GaussianMixture
 from .expectation import component_log_densities, e_step, hard_assignments, log_likelihood
 from .fit import DegenerateFitWarning, fit_gmm
@@ -48,4 +49,6 @@ __all__ = [
     "log_likelihood",
     "m_step",
     "posterior_kl",
+    "run_ecg",
+    "run_hybrid",
 ]

@@ -135,6 +135,32 @@ class BinomialMixture(MixtureModel):
             return None
         return BinomialMixtureParams(weights / weights.sum(), probabilities)
 
+    def score(self, X: np.ndarray, weights: np.ndarray, params: BinomialMixtureParams, statistics=None) -> np.ndarray:
+        """∇ℓ(θ) in the flat coordinates (π, p) of :meth:`~emlib.LatentVariableModel.flatten`, shape (2K,).
+
+        With b_k(x) = Binomial(x | n_trials, p_k), p(x_n) = Σ_j π_j b_j(x_n) and W = Σ_n w_n:
+
+        - weights: Σ_n w_n b_k(x_n)/p(x_n) − W, the gradient of ℓ after ``unflatten``'s
+          renormalisation π ↦ π / Σ_j π_j (as for :meth:`emlib.GaussianMixtureModel.score`);
+        - head probabilities: Σ_n w_n π_k ∂b_k(x_n)/∂p_k / p(x_n), with
+          ∂b/∂p = n_trials [Binomial(x − 1 | n_trials − 1, p) − Binomial(x | n_trials − 1, p)]
+          (which equals γ_nk (x_n/p_k − (n_trials − x_n)/(1 − p_k)) / π_k inside (0, 1), and stays
+          finite at p_k = 0 or 1 and for a coin of weight 0).
+
+        Everything is computed in log space from the densities (``statistics`` are not needed).
+        Book :prf:ref:`em-gradient-alg-ecg`.
+        """
+        log_marginals, _ = self.posterior(X, params)
+        heads = X[:, np.newaxis]
+        probabilities = params.probabilities[np.newaxis, :]
+        log_ratio = self.log_conditional(X, params) - log_marginals[:, np.newaxis]  # log b_k(x_n) / p(x_n)
+        with np.errstate(over="ignore", divide="ignore"):
+            weight_scores = weights @ np.exp(log_ratio) - weights.sum()
+            scale = np.log(self.n_trials) + self.log_prior(params) - log_marginals[:, np.newaxis]
+            fewer = np.exp(binom.logpmf(heads - 1, self.n_trials - 1, probabilities) + scale)
+            same = np.exp(binom.logpmf(heads, self.n_trials - 1, probabilities) + scale)
+        return np.concatenate([weight_scores, weights @ (fewer - same)])
+
     def n_parameters(self, params: BinomialMixtureParams) -> int:
         """(K − 1) weights and K head probabilities."""
         self.check_params(None, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import cho_solve
 
 from . import _fast
 from ._regularisation import Regulariser
@@ -158,6 +159,76 @@ class GaussianMixtureModel(MixtureModel):
             return GMMParams(weights / weights.sum(), means, covariances)
         except ValueError:
             return None
+
+    def score(self, data: np.ndarray, weights: np.ndarray, params: GMMParams, statistics=None) -> np.ndarray:
+        """∇ℓ(θ) in the coordinates of :meth:`flatten`: (π, μ, every entry of Σ), shape (K + K·D + K·D²,).
+
+        With r_nk = w_n γ_nk, N_k = Σ_n r_nk, W = Σ_n w_n and d_nk = x_n − μ_k (book eq.
+        :eq:`em-gradient-gradient`, which :func:`emlib.gradient.log_likelihood_gradient` computes
+        for the free coordinates):
+
+        - weights: g_k − W, where g_k = ∂ℓ/∂π_k = Σ_n w_n p(x_n | z = k)/p(x_n) (N_k / π_k when
+          π_k > 0, from the densities when π_k = 0). Subtracting Σ_j π_j g_j = W makes it the
+          gradient of ℓ after :meth:`unflatten`'s renormalisation π ↦ π / Σ_j π_j, so it matches
+          finite differences along any coordinate;
+        - means: Σ_k⁻¹ Σ_n r_nk d_nk;
+        - covariances: G_k = ½ Σ_k⁻¹ (Σ_n r_nk d_nk d_nkᵀ − N_k Σ_k) Σ_k⁻¹, a symmetric matrix. The
+          covariance coordinates can only move symmetrically (``GMMParams`` refuses a matrix
+          asymmetric beyond rounding), and along a symmetric direction E the derivative is ⟨G_k, E⟩ = Σ_ij (G_k)_ij E_ij.
+
+        The score is that of ℓ itself, the same for every ``covariance_type`` (the type constrains
+        the M-step, not the likelihood): for "diag", "spherical" or "tied" it gives the exact
+        slope along any direction, but only its part along the constrained structure vanishes at
+        the constrained optimum. ``statistics`` (the responsibilities at ``params``) spare the
+        E-step when every weight is positive. Book :prf:ref:`em-gradient-alg-ecg`.
+        """
+        empty = params.weights == 0
+        if statistics is None or np.any(empty):
+            log_marginals, responsibilities = self.posterior(data, params)
+        else:
+            responsibilities = statistics
+        weighted = responsibilities * weights[:, np.newaxis]
+        counts = weighted.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weight_scores = counts / params.weights
+        if np.any(empty):  # ∂ℓ/∂π_k = Σ_n w_n N(x_n | μ_k, Σ_k) / p(x_n), finite even at π_k = 0
+            log_densities = self.log_conditional(data, params)[:, empty]
+            with np.errstate(over="ignore"):
+                weight_scores[empty] = weights @ np.exp(log_densities - log_marginals[:, np.newaxis])
+        n_components, n_features = params.n_components, params.n_features
+        means = np.empty((n_components, n_features))
+        covariances = np.empty((n_components, n_features, n_features))
+        for k in range(n_components):
+            factor = (params.covariance_cholesky[k], True)
+            deviations = data - params.means[k]
+            means[k] = cho_solve(factor, weighted[:, k] @ deviations, check_finite=False)
+            inner = (weighted[:, k] * deviations.T) @ deviations - counts[k] * params.covariances[k]
+            half = cho_solve(factor, inner, check_finite=False)
+            gradient = 0.5 * cho_solve(factor, half.T, check_finite=False)
+            covariances[k] = 0.5 * (gradient + gradient.T)
+        return np.concatenate([weight_scores - weights.sum(), means.ravel(), covariances.ravel()])
+
+    def log_parameter_prior_score(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> np.ndarray:
+        """∇ log p(θ) in the coordinates of :meth:`flatten` (see :meth:`score`), shape (K + K·D + K·D²,).
+
+        Under the conjugate prior log p(θ) = −½ Σ_k tr(Ψ Σ_k⁻¹) (``reg_covar=None`` or a
+        ``covariance_prior``), the covariance block k is ½ Σ_k⁻¹ Ψ Σ_k⁻¹; for "tied" the prior counts
+        the shared matrix once, as the first component's, so only block 0 is non-zero (along a
+        tied direction, which moves every block alike, the slope is the same). Zero without a
+        prior (``reg_covar`` a number).
+        """
+        n_components, n_features = params.n_components, params.n_features
+        score = np.zeros(n_components + n_components * n_features + n_components * n_features**2)
+        prior_scale = self.regulariser(data, weights).prior_scale
+        if prior_scale is None:
+            return score
+        covariances = score[n_components + n_components * n_features :].reshape(n_components, n_features, n_features)
+        for k in range(1 if self.covariance_type == "tied" else n_components):
+            factor = (params.covariance_cholesky[k], True)
+            half = cho_solve(factor, prior_scale, check_finite=False)
+            gradient = 0.5 * cho_solve(factor, half.T, check_finite=False)
+            covariances[k] = 0.5 * (gradient + gradient.T)
+        return score
 
     def degenerate(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> np.ndarray:
         """Components of weight 0, or whose covariance owes half its variance in some direction to the regulariser."""

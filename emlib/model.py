@@ -10,7 +10,10 @@ EM needs two things of a model p(x, z | θ) (book eqs. :eq:`elbo-kl-decompositio
 
 A driver needs a few optional pieces: the hard E-step (:meth:`~LatentVariableModel.classification`)
 for classification EM, a flat parameter vector (:meth:`~LatentVariableModel.flatten`,
-:meth:`~LatentVariableModel.unflatten`) for SQUAREM. The statistics are opaque to the drivers: a
+:meth:`~LatentVariableModel.unflatten`) for SQUAREM, and with it the gradient of the
+log-likelihood in those coordinates (:meth:`~LatentVariableModel.score`, and
+:meth:`~LatentVariableModel.log_parameter_prior_score` for MAP-EM) for ECG and the EM–ECG hybrid
+(book :prf:ref:`em-gradient-alg-ecg`). The statistics are opaque to the drivers: a
 mixture's are its responsibilities, an HMM's its single and pairwise state marginals, a factor
 model's the posterior moments of its factors.
 
@@ -118,6 +121,53 @@ class LatentVariableModel(ABC):
     def unflatten(self, vector: np.ndarray, like):
         """The parameters with coordinates ``vector`` (shaped like ``like``), or None if they are invalid."""
         raise NotImplementedError(f"{type(self).__name__} has no flat parametrisation, so it cannot run SQUAREM")
+
+    def score(self, data, weights: np.ndarray, params, statistics=None) -> np.ndarray:
+        """∇ℓ(θ): the gradient of ℓ(θ) = Σ_n w_n log p(x_n | θ) in the :meth:`flatten` coordinates.
+
+        ECG's gradient (book :prf:ref:`em-gradient-alg-ecg`). With v = flatten(θ), the
+        score is the vector s, of the shape of v, with
+
+            sᵀu = d/dh ℓ(unflatten(v + h u)) at h = 0
+
+        for every direction u along which ``unflatten`` stays valid: the derivative of the
+        log-likelihood *as the flat coordinates see it*, so that a line search along any such u
+        can use sᵀu as its slope. Where ``unflatten`` renormalises (mixture weights π divided by
+        their sum), s is the gradient of that renormalised function, ∂ℓ/∂π_k − Σ_j π_j ∂ℓ/∂π_j;
+        it is orthogonal to π, so it never moves the scale that the renormalisation ignores.
+
+        Parameters
+        ----------
+        data, weights :
+            Validated data and row weights, as the E-step receives them.
+        params : object
+            The point θ.
+        statistics : object, optional
+            The E-step's statistics at ``params`` if the caller has them (the drivers pass them,
+            so that the score costs no extra E-step); a model may ignore them.
+
+        Returns
+        -------
+        ndarray of shape (n_coordinates,)
+            n_coordinates = ``flatten(params).size``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no score (gradient of the log-likelihood), so it cannot run ECG"
+        )
+
+    def log_parameter_prior_score(self, data, weights: np.ndarray, params) -> np.ndarray:
+        """∇ log p(θ), the gradient of :meth:`log_parameter_prior` in the :meth:`flatten` coordinates.
+
+        In the sense of :meth:`score`, shape (n_coordinates,). ECG ascends ℓ(θ) + log p(θ), whose
+        gradient is ``score + log_parameter_prior_score``. The default is zero for a model
+        without a prior (one that keeps the default :meth:`log_parameter_prior`); a model with a
+        prior must supply it.
+        """
+        if type(self).log_parameter_prior is LatentVariableModel.log_parameter_prior:
+            return np.zeros(np.shape(self.flatten(params)))
+        raise NotImplementedError(
+            f"{type(self).__name__} has a parameter prior but no log_parameter_prior_score, so it cannot run ECG"
+        )
 
     def degenerate(self, data, weights: np.ndarray, params) -> np.ndarray | None:
         """Which parts of a fit are degenerate (for a mixture: which components), or None if not judged."""

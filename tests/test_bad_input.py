@@ -386,6 +386,16 @@ B_MODEL = "`model` not an `emlib.LatentVariableModel`"
 B_STEP = "`step` 0, negative, NaN or `inf`"
 B_STEP_TYPE = "`step` not a number"
 B_DENSE = "`params` too large for the dense diagnostics (more than 256 MiB)"
+B_GRADIENT_MONOTONE = (
+    '`method="ecg"` or `"hybrid"` with an absolute `reg_covar` (an M-step that maximises no objective)'
+)
+B_GRADIENT_SCORE = '`method="ecg"` or `"hybrid"` with a `model` that has no `score`'
+
+
+class _GaussianMixtureWithoutScore(emlib.GaussianMixtureModel):
+    """A model that keeps the interface's default score (none): ECG and the hybrid cannot run it."""
+
+    score = emlib.LatentVariableModel.score
 
 
 def rows_for(book, argument, error, match, cases, **options):
@@ -394,7 +404,7 @@ def rows_for(book, argument, error, match, cases, **options):
 
 
 #: The methods fit_gmm and fit_em accept, as their error message lists them.
-METHODS = r"must be one of \('em', 'hard', 'squarem'\)"
+METHODS = r"must be one of \('em', 'hard', 'squarem', 'ecg', 'hybrid'\)"
 
 ROWS: list[Row] = [
     # --- X, for every function that takes it --------------------------------------------------
@@ -1287,6 +1297,32 @@ ROWS: list[Row] = [
         ],
         needs=frozenset({"derivative"}),
         exclude=("log_likelihood_gradient", "projected_gradient", "em_map"),
+    ),
+    # --- ECG and the EM–ECG hybrid: what the model must supply ------------------------------------
+    *rows_for(
+        B_GRADIENT_MONOTONE,
+        "method",
+        ValueError,
+        r"\b{arg}\b '(ecg|hybrid)' needs a model whose M-step maximises its objective",
+        [
+            ("method-ecg-absolute-reg_covar", "method 'ecg' with reg_covar=1e-3", lambda: {"method": "ecg"}),
+            ("method-hybrid-absolute-reg_covar", "method 'hybrid' with reg_covar=1e-3", lambda: {"method": "hybrid"}),
+        ],
+    ),
+    *rows_for(
+        B_GRADIENT_SCORE,
+        "model",
+        TypeError,
+        r"needs the \b{arg}\b's score; _GaussianMixtureWithoutScore has no score",
+        [
+            (
+                f"model-no-score-{method}",
+                f"method {method!r} with a model without score",
+                lambda method=method: {"model": _GaussianMixtureWithoutScore(), "method": method},
+            )
+            for method in ("ecg", "hybrid")
+        ],
+        needs=frozenset({"model", "method"}),
     ),
 ]
 
