@@ -7,7 +7,9 @@
    importable and the cell does not install anything. If pip fails, the cell stops the notebook
    with one message (``SystemExit``) instead of letting every later cell fail. Everywhere, it
    sets one BLAS thread unless the reader chose a number (emlib's many small BLAS calls run
-   faster so, and sums come in a fixed order). It is tagged ``remove-cell``: the website does
+   faster so, and sums come in a fixed order), and it defines ``glue`` (myst-nb's, which passes
+   executed values to the text, or where myst-nb is missing a stand-in that only shows them,
+   so that the chapters' glue calls run in Colab too). It is tagged ``remove-cell``: the website does
    not show it, the downloaded and the Colab notebook keep it.
 2. **The stored benchmark results** of the Performance appendix, its second code cell: a copy
    of ``benchmarks/results/performance.json``, so that the page runs without the repository
@@ -60,6 +62,17 @@ if loaded and os.environ["OPENBLAS_NUM_THREADS"] == "1":
 
     threadpoolctl.threadpool_limits(1)
 
+try:  # glue() hands executed values to the book's text (myst-nb); without myst-nb it only shows them
+    from myst_nb import glue
+except ImportError:
+
+    def glue(name, value, display=True):
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+
+
 REPOSITORY = "{repository}"
 if importlib.util.find_spec("emlib") is None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", f"git+{{REPOSITORY}}"]
@@ -83,7 +96,9 @@ RESULTS_TEMPLATE = """{marker}
 # from {file}, so that the page runs anywhere, offline too.
 import json
 
-results = json.loads({text})"""
+results = json.loads(
+    {text}
+)"""
 
 
 def results_cell_source() -> str:

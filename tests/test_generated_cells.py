@@ -149,6 +149,25 @@ def test_setup_cell_limits_blas_that_numpy_has_loaded_already():
     assert result.stdout.strip() == "[1]"
 
 
+def test_setup_cell_defines_glue_with_or_without_myst_nb(monkeypatch):
+    """The chapters call glue(); in the book it is myst-nb's, in Colab (no myst-nb) a stand-in."""
+    import myst_nb
+
+    namespace = {}
+    run_setup_cell_into(monkeypatch, namespace)
+    assert namespace["glue"] is myst_nb.glue
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb now raises ImportError
+    namespace = {}
+    run_setup_cell_into(monkeypatch, namespace)
+    assert namespace["glue"] is not myst_nb.glue
+    assert namespace["glue"]("chapter_value", 1.5, display=False) is None
+
+
+def run_setup_cell_into(monkeypatch, namespace: dict) -> None:
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: subprocess.CompletedProcess(command, 0))
+    exec(compile(generated_cells.setup_cell_source(), "<setup cell>", "exec"), namespace)
+
+
 def test_setup_cell_follows_the_configured_url():
     source = generated_cells.setup_cell_source("https://example.org/someone/fork")
     assert 'REPOSITORY = "https://example.org/someone/fork"' in source
