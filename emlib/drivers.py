@@ -178,6 +178,7 @@ def run_squarem(model, data, weights, params, *, max_iter, tol, callback=None, t
         extrapolated = _extrapolate(model, params, first, second)
         if extrapolated is not None:
             try:
+                history.n_evaluations += 1  # the E-step at the extrapolated point
                 stabilised, stabilised_estep = em_step(extrapolated, model.expectation(data, weights, extrapolated))
                 objective = history.objective(stabilised, stabilised_estep)
                 if objective >= accepted[2]:

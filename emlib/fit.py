@@ -71,7 +71,7 @@ def fit_gmm(
     **SQUAREM** (``method="squarem"``): squared extrapolation of EM (Varadhan and Roland 2008,
     step length S3), safeguarded so that every accepted iterate is a valid mixture whose
     objective is at least that of two plain EM steps. It reaches the same optimum as EM, in
-    fewer EM-map evaluations when EM is slow; the histories have one entry per accepted iterate.
+    fewer E-steps when EM is slow; the histories have one entry per accepted iterate.
 
     **Regularisation.** ``reg_covar=None`` (default) is MAP-EM with a data-scaled conjugate
     prior (book eq. :eq:`soft-em-data-prior`): p(Σ_k) ∝ exp(−½ tr(Ψ Σ_k⁻¹)) with
@@ -111,8 +111,9 @@ def fit_gmm(
         K >= 1, at most the number of rows of X with positive weight.
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
         Covariance structure (see :func:`emlib.m_step`).
-    method : {"em", "hard", "squarem"}, default "em"
-        The driver (see above).
+    method : {"em", "hard", "squarem", "ecg", "hybrid"}, default "em"
+        The driver (see above; ``"ecg"`` and ``"hybrid"``: :func:`emlib.run_ecg`,
+        :func:`emlib.run_hybrid`).
     init : GMMParams or "k-means++", default "k-means++"
         Starting parameters, or the seeding method: weighted k-means++ seeding and ten Lloyd
         iterations on the rows with positive weight, whitened by the data scale T (so the seed

@@ -41,11 +41,13 @@ class EMResult:
     posterior : object
         The statistics of the last E-step: for a mixture, the responsibilities p(z_n = k | x_n, θ),
         shape (N, K), one-hot for hard EM, for every row of X (rows of weight zero included).
-    method : {"em", "hard", "squarem"}
+    method : {"em", "hard", "squarem", "ecg", "hybrid"}
         The driver.
     n_evaluations : int
-        Number of EM-map evaluations (one M-step and one E-step each): ``n_iter`` for EM and hard
-        EM, two or three per iteration for SQUAREM.
+        Number of E-steps after the start's, the unit of work in which the drivers are compared:
+        ``n_iter`` for EM and hard EM; for SQUAREM two per iteration, four when it extrapolates
+        (the two EM steps, the extrapolated point and its stabilising EM step; three M-steps);
+        for ECG and the hybrid every line-search point counts.
     degenerate : ndarray of shape (K,) of bool, or None
         For a Gaussian mixture, which components are degenerate: weight 0, or a covariance that in
         some direction owes at least half its variance to the regulariser. None where the model
