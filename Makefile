@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test format lab execute reproducible check-site bench-squarem bench-performance bench-defaults clean
+.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ reproducible: $(STAMP)
 bench-squarem: $(STAMP)
 	$(BIN)/python benchmarks/squarem.py
 
+## bench-ecg: EM vs SQUAREM vs ECG vs the EM–ECG hybrid (writes benchmarks/results/ecg.json)
+bench-ecg: $(STAMP)
+	$(BIN)/python benchmarks/ecg.py
+
 ## bench-performance: emlib vs scikit-learn per EM iteration and end to end (writes benchmarks/results/performance.json)
 bench-performance: $(STAMP)
 	$(BIN)/python benchmarks/performance.py
@@ -62,6 +66,15 @@ bench-performance: $(STAMP)
 ## bench-defaults: the cases of "Correct fits at default settings" (writes benchmarks/results/default_settings.json)
 bench-defaults: $(STAMP)
 	$(BIN)/python benchmarks/default_settings.py
+
+## pdf: the book as one PDF through LaTeX (xelatex; Debian's texlive, see .ci/run) in _build/pdf/em-book.pdf,
+## also copied into the site (_build/html/em-book.pdf, linked from the intro), then its pages checked
+pdf: $(STAMP)
+	LATEXOPTS="-halt-on-error" LATEXMKOPTS="-silent" $(BUILD) --builder pdflatex
+	mkdir -p _build/pdf _build/html
+	cp _build/latex/em-book.pdf _build/pdf/em-book.pdf
+	cp _build/latex/em-book.pdf _build/html/em-book.pdf
+	$(BIN)/python scripts/check_pdf.py _build/pdf/em-book.pdf --latex _build/latex
 
 ## check-site: open every page of the built site in headless Chromium and check it (needs make book first)
 check-site: $(STAMP)
