@@ -118,12 +118,21 @@ def run_em(model, data, weights, params, *, max_iter, tol, callback=None, trajec
     history = _History(model, data, weights, tol, callback, trajectory)
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
+    params, estep, converged = _em_steps(history, params, estep, converged, max_iter)
+    return history.result(params, estep, converged, "em")
+
+
+def _em_steps(history: _History, params, estep: EStep, converged: bool, max_iter: int, until=None):
+    """EM iterations θ_{t+1} = M-step(E-step(θ_t)) until the stopping rule, ``max_iter``, or ``until(history)``."""
+    model, data, weights = history.model, history.data, history.weights
     while not converged and history.n_iter < max_iter:
         params = model.maximization(data, weights, estep.statistics, params)
         estep = model.expectation(data, weights, params)
         history.n_evaluations += 1
         converged = history.accept(params, estep)
-    return history.result(params, estep, converged, "em")
+        if until is not None and until(history):
+            break
+    return params, estep, converged
 
 
 def run_hard_em(model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False) -> EMResult:
@@ -320,13 +329,9 @@ def run_hybrid(
     history = _History(model, data, weights, tol, callback, trajectory)
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
-    while not converged and history.n_iter < max_iter:
-        params = model.maximization(data, weights, estep.statistics, params)
-        estep = model.expectation(data, weights, params)
-        history.n_evaluations += 1
-        converged = history.accept(params, estep)
-        if _em_rate(history.objectives) >= switch_rate:
-            break
+    params, estep, converged = _em_steps(
+        history, params, estep, converged, max_iter, until=lambda h: _em_rate(h.objectives) >= switch_rate
+    )
     params, estep, converged = _conjugate_gradient(history, params, estep, converged, max_iter)
     return history.result(params, estep, converged, "hybrid")
 
