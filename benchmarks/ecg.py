@@ -27,12 +27,12 @@ import time
 
 import numpy as np
 import scipy
+from squarem import N_PER_COMPONENT, overlapping_sample  # benchmarks/squarem.py, beside this script
 from threadpoolctl import threadpool_limits
 
 import emlib
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "ecg.json"
-N_PER_COMPONENT = 5000
 SEPARATIONS = {"weak": 4.0, "moderate": 2.0, "strong": 1.0}  # distance between means, in sd
 TOL = 1e-8  # per-observation change of the objective
 MAX_ITER = 200_000
@@ -57,13 +57,7 @@ class CountingModel(emlib.GaussianMixtureModel):
 
 
 def mixture_problem(separation: float, seed: int = 2026):
-    rng = np.random.default_rng(seed)
-    truth = emlib.GMMParams(
-        [0.5, 0.5],
-        [[0.0, 0.0], [separation, 0.0]],
-        [[[1.0, 0.3], [0.3, 1.0]], [[1.0, -0.2], [-0.2, 0.8]]],
-    )
-    X, _ = emlib.datasets.sample_gmm(truth, 2 * N_PER_COMPONENT, rng)
+    X = overlapping_sample(separation, seed)  # the data of benchmarks/squarem.py
     return X, seeded_start(X, 2, seed)
 
 

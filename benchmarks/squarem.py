@@ -37,7 +37,8 @@ MAX_ITER = 200_000
 REPEATS = 3
 
 
-def problem(separation: float, seed: int = 2026):
+def overlapping_sample(separation: float, seed: int = 2026) -> np.ndarray:
+    """Two correlated 2-D Gaussians, ``separation`` sd apart, N_PER_COMPONENT points each (also benchmarks/ecg.py's)."""
     rng = np.random.default_rng(seed)
     truth = emlib.GMMParams(
         [0.5, 0.5],
@@ -45,6 +46,11 @@ def problem(separation: float, seed: int = 2026):
         [[[1.0, 0.3], [0.3, 1.0]], [[1.0, -0.2], [-0.2, 0.8]]],
     )
     X, _ = emlib.datasets.sample_gmm(truth, 2 * N_PER_COMPONENT, rng)
+    return X
+
+
+def problem(separation: float, seed: int = 2026):
+    X = overlapping_sample(separation, seed)
     # the same start for every method: k-means++ seeding followed by one M-step
     start = emlib.fit_gmm(X, 2, max_iter=0, reg_covar=REG_COVAR, random_state=seed).params
     return X, start
