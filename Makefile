@@ -76,7 +76,8 @@ pdf: $(STAMP)
 	cp _build/latex/em-book.pdf _build/html/em-book.pdf
 	$(BIN)/python scripts/check_pdf.py _build/pdf/em-book.pdf --latex _build/latex
 
-## check-site: open every page of the built site in headless Chromium and check it (needs make book first)
+## check-site: open every page of the built site in headless Chromium and check it (needs make book, then
+## make pdf, whose em-book.pdf the intro links to)
 check-site: $(STAMP)
 	$(BIN)/python scripts/check_site.py _build/html
 
