@@ -32,6 +32,7 @@ from scipy.optimize import line_search
 from ._validation import check_count, check_nonnegative_real, check_positive_real, check_sample_weight
 from .model import EStep, LatentVariableModel
 from .result import EMResult
+from .stopping import check_stopping, increment, stopping_rule
 
 __all__ = [
     "METHODS",
@@ -60,17 +61,18 @@ def has_converged(objectives: list[float], tol: float, total_weight: float, mono
     For EM and MAP-EM (``monotone``) the objective can fall only by rounding, so a rise of at
     most ``tol``, or any fall, means a fixed point is reached. Without that guarantee (an
     absolute ``reg_covar``) a fall is not convergence: the rule then asks ``|change| ≤ tol``.
+    This is ``emlib.stopping.increment``, the default of every driver (``stopping="increment"``).
     """
-    change = (objectives[-1] - objectives[-2]) / total_weight
-    return change <= tol if monotone else abs(change) <= tol
+    return increment(objectives, tol, total_weight, monotone)
 
 
 class _History:
     """The accepted iterates of one run: their log-likelihoods, objectives and (optionally) parameters."""
 
-    def __init__(self, model, data, weights, tol, callback, keep_trajectory, hard=False):
+    def __init__(self, model, data, weights, tol, callback, keep_trajectory, hard=False, stopping="increment"):
         self.model, self.data, self.weights = model, data, weights
         self.tol, self.callback, self.hard = tol, callback, hard
+        self.stopping = stopping_rule(stopping)
         self.total_weight = float(weights.sum())
         self.monotone = model.objective_is_monotone()
         self.log_likelihoods: list[float] = []
@@ -95,7 +97,7 @@ class _History:
             self.trajectory.append(params)
         if self.callback is not None:
             self.callback(self.n_iter, params, self.log_likelihoods[-1], self.objectives[-1])
-        return self.n_iter > 0 and has_converged(self.objectives, self.tol, self.total_weight, self.monotone)
+        return self.n_iter > 0 and self.stopping(self.objectives, self.tol, self.total_weight, self.monotone)
 
     def result(self, params, estep: EStep, converged: bool, method: str) -> EMResult:
         return EMResult(
@@ -113,9 +115,11 @@ class _History:
         )
 
 
-def run_em(model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False) -> EMResult:
+def run_em(
+    model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False, stopping="increment"
+) -> EMResult:
     """EM on validated inputs from ``params``: θ_{t+1} = M-step(E-step(θ_t)) until the stopping rule."""
-    history = _History(model, data, weights, tol, callback, trajectory)
+    history = _History(model, data, weights, tol, callback, trajectory, stopping=stopping)
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
     params, estep, converged = _em_steps(history, params, estep, converged, max_iter)
@@ -135,7 +139,9 @@ def _em_steps(history: _History, params, estep: EStep, converged: bool, max_iter
     return params, estep, converged
 
 
-def run_hard_em(model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False) -> EMResult:
+def run_hard_em(
+    model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False, stopping="increment"
+) -> EMResult:
     """Classification EM on validated inputs: hard E-step, M-step on the completed data, repeated.
 
     Both steps can only raise log p(X, z | θ) + log p(θ) (exactly so without an absolute
@@ -143,7 +149,7 @@ def run_hard_em(model, data, weights, params, *, max_iter, tol, callback=None, t
     fixed point, and converged. An earlier assignment coming back (a cycle, which only
     regularisation can cause) stops the run with ``converged=False``: it always ends.
     """
-    history = _History(model, data, weights, tol, callback, trajectory, hard=True)
+    history = _History(model, data, weights, tol, callback, trajectory, hard=True, stopping=stopping)
     counted = weights > 0  # rows of weight zero cannot affect the fit, nor its stopping
     estep = model.classification(data, weights, params)
     history.accept(params, estep)
@@ -169,9 +175,11 @@ def _fingerprint(assignment: np.ndarray) -> bytes:
     return hashlib.sha1(np.ascontiguousarray(assignment, dtype=np.int64).tobytes()).digest()
 
 
-def run_squarem(model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False) -> EMResult:
+def run_squarem(
+    model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False, stopping="increment"
+) -> EMResult:
     """SQUAREM on validated inputs (see the module notes); one history entry per accepted iterate."""
-    history = _History(model, data, weights, tol, callback, trajectory)
+    history = _History(model, data, weights, tol, callback, trajectory, stopping=stopping)
 
     def em_step(point, estep):
         history.n_evaluations += 1
@@ -228,7 +236,9 @@ WOLFE = (1e-4, 0.1)
 LINE_SEARCH_STEPS = 10
 
 
-def run_ecg(model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False) -> EMResult:
+def run_ecg(
+    model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False, stopping="increment"
+) -> EMResult:
     """Expectation–Conjugate-Gradient (ECG) on validated inputs (book :prf:ref:`em-gradient-alg-ecg`).
 
     Salakhutdinov, Roweis and Ghahramani (2003) observe that EM's step is a preconditioned gradient,
@@ -290,7 +300,7 @@ def run_ecg(model, data, weights, params, *, max_iter, tol, callback=None, traje
         If the model's M-step does not maximise its objective (an absolute ``reg_covar``).
     """
     _check_gradient_model(model, "ecg")
-    history = _History(model, data, weights, tol, callback, trajectory)
+    history = _History(model, data, weights, tol, callback, trajectory, stopping=stopping)
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
     params, estep, converged = _conjugate_gradient(history, params, estep, converged, max_iter)
@@ -298,7 +308,17 @@ def run_ecg(model, data, weights, params, *, max_iter, tol, callback=None, traje
 
 
 def run_hybrid(
-    model, data, weights, params, *, max_iter, tol, callback=None, trajectory=False, switch_rate=0.9
+    model,
+    data,
+    weights,
+    params,
+    *,
+    max_iter,
+    tol,
+    callback=None,
+    trajectory=False,
+    switch_rate=0.9,
+    stopping="increment",
 ) -> EMResult:
     """EM, then ECG once EM has become slow: Salakhutdinov, Roweis and Ghahramani's EM–ECG switch.
 
@@ -326,7 +346,7 @@ def run_hybrid(
     switch_rate = check_positive_real(switch_rate, "switch_rate")
     if switch_rate > 1.0:
         raise ValueError(f"switch_rate must lie in (0, 1] (a rate of convergence); got {switch_rate!r}")
-    history = _History(model, data, weights, tol, callback, trajectory)
+    history = _History(model, data, weights, tol, callback, trajectory, stopping=stopping)
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
     params, estep, converged = _em_steps(
@@ -491,10 +511,20 @@ def _check_callback(callback):
     return callback
 
 
-def run(model, data, weights, params, *, method="em", max_iter, tol, callback=None, trajectory=False) -> EMResult:
-    """The driver named ``method`` on validated inputs."""
+def run(
+    model, data, weights, params, *, method="em", max_iter, tol, callback=None, trajectory=False, stopping="increment"
+) -> EMResult:
+    """The driver named ``method`` on validated inputs, stopped by the rule named ``stopping`` (``emlib.stopping``)."""
     return _DRIVERS[method](
-        model, data, weights, params, max_iter=max_iter, tol=tol, callback=callback, trajectory=trajectory
+        model,
+        data,
+        weights,
+        params,
+        max_iter=max_iter,
+        tol=tol,
+        callback=callback,
+        trajectory=trajectory,
+        stopping=stopping,
     )
 
 
@@ -506,6 +536,7 @@ def fit_em(
     method: str = "em",
     max_iter: int = 1000,
     tol: float = 1e-6,
+    stopping: str = "increment",
     sample_weight=None,
     callback: Callable | None = None,
     trajectory: bool = False,
@@ -513,8 +544,9 @@ def fit_em(
     """Run EM, classification EM, SQUAREM, ECG or EM–ECG for any :class:`emlib.LatentVariableModel` from ``init``.
 
     Alternates the model's M-step and E-step and stops by the rule of book eq.
-    :eq:`soft-em-stopping`: as soon as the objective (the log-likelihood, plus the log-prior for
-    MAP-EM) per unit of weight rises by no more than ``tol`` in one iteration.
+    :eq:`soft-em-stopping` by default: as soon as the objective (the log-likelihood, plus the
+    log-prior for MAP-EM) per unit of weight rises by no more than ``tol`` in one iteration
+    (``stopping`` chooses another rule of ``emlib.stopping``).
 
     Parameters
     ----------
@@ -531,7 +563,10 @@ def fit_em(
     max_iter : int, default 1000
         Maximum number of iterations (0 evaluates ``init`` only).
     tol : float, default 1e-6
-        Threshold of the stopping rule, per unit of weight.
+        Threshold of the stopping rule (per unit of weight for "increment" and "aitken").
+    stopping : {"increment", "relative", "aitken"}, default "increment"
+        The stopping rule (``emlib.stopping``): the rise per unit of weight, mclust's relative
+        change, or Aitken's estimate of the gain still to come.
     sample_weight : array_like of shape (N,), optional
         Non-negative row weights.
     callback : callable, optional
@@ -556,6 +591,7 @@ def fit_em(
     method = _check_method(method)
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
+    stopping = check_stopping(stopping)
     weights = check_sample_weight(sample_weight, len(data))
     callback = _check_callback(callback)
     result = run(
@@ -568,6 +604,7 @@ def fit_em(
         tol=tol,
         callback=callback,
         trajectory=bool(trajectory),
+        stopping=stopping,
     )
     _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     return result
