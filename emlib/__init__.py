@@ -9,7 +9,7 @@ that interface. Everything is computed in log space from validated
 inputs, and every function names, in its docstring, the book equation it implements.
 """
 
-from . import datasets
+from . import datasets, information, plotting, selection, stopping
 from .binomial import BinomialMixture, BinomialMixtureParams
 from .bound import complete_log_likelihood, elbo, expected_complete_log_likelihood, posterior_kl
 from .drivers import ConvergenceWarning, fit_em, run_ecg, run_hybrid
@@ -20,12 +20,15 @@ from .gaussian_mixture import GaussianMixtureModel
 from .maximization import m_step
 from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError
+from .priors import ConjugatePrior
 from .result import EMResult
+from .selection import ModelSelection, SelectionRow, SelectionTable, icl, select_gmm
 
 __version__ = "0.2.0"
 
 __all__ = [
     "BinomialMixture",
+    "ConjugatePrior",
     "BinomialMixtureParams",
     "ConvergenceWarning",
     "DegenerateFitWarning",
@@ -35,7 +38,10 @@ __all__ = [
     "GaussianMixture",
     "GaussianMixtureModel",
     "LatentVariableModel",
+    "ModelSelection",
     "MixtureModel",
+    "SelectionRow",
+    "SelectionTable",
     "SingularCovarianceError",
     "complete_log_likelihood",
     "component_log_densities",
@@ -46,9 +52,15 @@ __all__ = [
     "fit_em",
     "fit_gmm",
     "hard_assignments",
+    "icl",
+    "information",
     "log_likelihood",
     "m_step",
+    "plotting",
     "posterior_kl",
     "run_ecg",
     "run_hybrid",
+    "select_gmm",
+    "selection",
+    "stopping",
 ]

@@ -7,15 +7,22 @@ the power of two nearest to their mean. Dividing by a power of two is exact, so 
 nothing changes, and a fit of 2ʲ·X is bit for bit the 2ʲ-scaled fit of X. The fitted parameters
 are mapped back (μ = s μ', Σ = s² Σ'); if they cannot be represented in float64 a ValueError says
 so instead of returning zeros or infinities.
+
+A conjugate prior (``emlib.priors``) moves with them: μ_P like the data (μ'_P = μ_P / s), Λ like a
+covariance (Λ' = Λ / s²), κ, ν and α unchanged, and its weight c like the inverse of the row
+weights (c' = c / u), so that the internal objective ℓ' + c' log p'(θ') is the posterior's up to
+the factor u and a constant (:meth:`Units.log_prior_jacobian`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .gaussian_mixture import n_parameters
 from .params import GMMParams
+from .priors import ResolvedPrior
 
 __all__ = ["Units"]
 
@@ -118,3 +125,43 @@ class Units:
         if not np.all(np.isfinite(values)):
             raise ValueError("the total log-likelihood is beyond the range of float64; rescale sample_weight")
         return values
+
+    def conjugate_prior_in(self, prior: ResolvedPrior) -> ResolvedPrior:
+        """A resolved conjugate prior in internal units: μ_P / s, Λ / s², weight c / u (κ, ν, α unchanged).
+
+        The fit then maximises ℓ'(θ') + (c/u) log p'(θ'), which is (ℓ(θ) + c log p(θ)) / u up to a
+        constant: the same MAP. A ValueError if μ_P or Λ cannot be represented there.
+        """
+        return self._prior_scaled(prior, 1.0 / self.length, 1.0 / self.weight, "internal units of the fit")
+
+    def conjugate_prior_out(self, prior: ResolvedPrior) -> ResolvedPrior:
+        """A resolved conjugate prior back in the units of X and of the weights: μ_P s, Λ s², weight c u."""
+        return self._prior_scaled(prior, self.length, self.weight, "the units of X")
+
+    def _prior_scaled(self, prior: ResolvedPrior, factor: float, weight_factor: float, where: str) -> ResolvedPrior:
+        with np.errstate(over="ignore", under="ignore"):
+            mean = prior.mean * factor
+            scale = prior.scale * factor * factor
+            weight = prior.weight * weight_factor
+        representable = np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.isfinite(weight)
+        if not (representable and np.all(np.diagonal(scale) >= np.finfo(np.float64).tiny) and weight > 0):
+            decades = np.log10(self.length)
+            raise ValueError(
+                f"the conjugate prior cannot be represented in {where}: X's spread is about 1e{decades:.0f}, so"
+                " its prior scale is beyond the range of float64; rescale X (for example standardise it) and fit again"
+            )
+        return replace(prior, mean=mean, scale=scale, weight=weight)
+
+    def log_prior_jacobian(self, prior: ResolvedPrior, n_components: int) -> float:
+        """c log|∂θ/∂θ'| = c (K·D + 2 m) log s, m the covariance coordinates of the prior's type.
+
+        The prior's density in internal units is p'(θ') = p(θ) |∂θ/∂θ'|, with μ = s μ' (K·D
+        coordinates) and covariances s² Σ' (m = K·D(D+1)/2 for "full", D(D+1)/2 for "tied",
+        K·D for "diag", K for "spherical"; the weights do not move). So an internal objective
+        F' = ℓ' + c' log p'(θ') (c' = c/u) becomes, through :meth:`totals_out`,
+        ℓ(θ) + c log p(θ) + this: subtract it to report the objective in the units of X. ``prior``
+        in the units of X (weight c).
+        """
+        k, d = n_components, prior.n_features
+        covariance = n_parameters(k, d, prior.covariance_type) - (k - 1) - k * d
+        return float(prior.weight * (k * d + 2 * covariance) * np.log(self.length))

@@ -10,9 +10,10 @@ from ._regularisation import Regulariser
 from ._validation import as_float_array, check_covariance_type, check_data, check_nonnegative_real
 from .datasets import sample_gmm
 from .expectation import _log_weights, _posterior
-from .maximization import _check_prior_scale, _maximization, _maximization_keeping_empty
+from .maximization import _check_prior_scale, _map_maximization, _maximization, _maximization_keeping_empty
 from .model import MixtureModel
 from .params import GMMParams, check_gmm_params
+from .priors import ResolvedPrior, check_prior
 
 __all__ = ["GaussianMixtureModel", "n_parameters"]
 
@@ -46,14 +47,26 @@ class GaussianMixtureModel(MixtureModel):
     covariance_prior : array_like of shape (D, D), optional
         An explicit prior scale Ψ instead (for example the one :func:`emlib.fit_gmm` used); then
         ``reg_covar`` must be None or 0.
+    prior : "default", emlib.priors.ConjugatePrior or emlib.priors.ResolvedPrior, optional
+        The conjugate prior of Fraley and Raftery (2007) (``emlib.priors``) instead of the
+        default regulariser: MAP-EM with shrunken means, inverse-Wishart (or inverse-gamma)
+        covariances and a Dirichlet prior on the weights. ``"default"`` is ``ConjugatePrior()``,
+        mclust's ``priorControl()``, whose ``None`` fields are resolved from the data being fitted
+        and K; a ``ResolvedPrior`` is used as it is. Then ``reg_covar`` must be None or 0 and
+        ``covariance_prior`` None. The objective is the log-posterior ℓ(θ) + log p(θ)
+        (:meth:`emlib.priors.ResolvedPrior.log_density`, with every constant).
 
-    All three are validated whenever they are set.
+    All four are validated whenever they are set.
     """
 
-    def __init__(self, covariance_type: str = "full", reg_covar: float | None = None, covariance_prior=None):
+    def __init__(
+        self, covariance_type: str = "full", reg_covar: float | None = None, covariance_prior=None, prior=None
+    ):
+        self._prior = None
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
         self.covariance_prior = covariance_prior
+        self.prior = prior
 
     @property
     def covariance_type(self) -> str:
@@ -62,7 +75,7 @@ class GaussianMixtureModel(MixtureModel):
     @covariance_type.setter
     def covariance_type(self, value) -> None:
         self._covariance_type = check_covariance_type(value)
-        self._cache = None
+        self._cache = self._prior_cache = None
 
     @property
     def reg_covar(self) -> float | None:
@@ -73,6 +86,8 @@ class GaussianMixtureModel(MixtureModel):
         value = None if value is None else check_nonnegative_real(value, "reg_covar")
         if value and getattr(self, "_covariance_prior", None) is not None:
             raise ValueError("give either covariance_prior or reg_covar > 0, not both (covariance_prior is set)")
+        if value and getattr(self, "_prior", None) is not None:
+            raise ValueError("give either prior or reg_covar > 0, not both (prior is set)")
         self._reg_covar = value
         self._cache = None
 
@@ -85,6 +100,8 @@ class GaussianMixtureModel(MixtureModel):
         if value is not None:
             if self.reg_covar:
                 raise ValueError("give either covariance_prior or reg_covar > 0, not both")
+            if getattr(self, "_prior", None) is not None:
+                raise ValueError("give either covariance_prior or prior, not both (prior is set)")
             value = as_float_array(value, "covariance_prior", ndim=2)
             if value.shape[0] < 1:
                 raise ValueError(f"covariance_prior must be a (D, D) matrix with D >= 1; got shape {value.shape}")
@@ -93,11 +110,42 @@ class GaussianMixtureModel(MixtureModel):
         self._covariance_prior = value
         self._cache = None
 
+    @property
+    def prior(self):
+        """The conjugate prior (``emlib.priors.ConjugatePrior`` or ``ResolvedPrior``), or None."""
+        return self._prior
+
+    @prior.setter
+    def prior(self, value) -> None:
+        value = check_prior(value)
+        if value is not None:
+            if self.reg_covar:
+                raise ValueError("give either prior or reg_covar > 0, not both")
+            if self.covariance_prior is not None:
+                raise ValueError("give either prior or covariance_prior, not both")
+        self._prior = value
+        self._cache = self._prior_cache = None
+
+    def conjugate_prior(self, data: np.ndarray, weights: np.ndarray, n_components: int) -> ResolvedPrior | None:
+        """The conjugate prior resolved for these (validated) data and K, kept per data set; None without one."""
+        if self.prior is None:
+            return None
+        cache = self._prior_cache
+        if cache is None or cache[0] is not data or cache[1] is not weights or cache[2] != n_components:
+            resolved = self.prior.resolve(data, n_components, self.covariance_type, sample_weight=weights)
+            self._prior_cache = cache = (data, weights, n_components, resolved)
+        return cache[3]
+
     def regulariser(self, data: np.ndarray, weights: np.ndarray) -> Regulariser:
-        """The regulariser for these (validated) data, computed once per data set and kept."""
+        """The regulariser for these (validated) data, computed once per data set and kept.
+
+        Under a conjugate ``prior`` it carries the data scale T only (no Ψ, no ``reg_covar``): the
+        prior's M-step, log-density and degeneracy are the prior's (:meth:`conjugate_prior`).
+        """
         cache = self._cache
         if cache is None or cache[0] is not data or cache[1] is not weights:
-            regulariser = Regulariser.for_data(data, weights, self.covariance_type, self.reg_covar)
+            reg_covar = 0.0 if self.prior is not None else self.reg_covar
+            regulariser = Regulariser.for_data(data, weights, self.covariance_type, reg_covar)
             if self.covariance_prior is not None:
                 if self.covariance_prior.shape[0] != data.shape[1]:
                     raise ValueError(
@@ -131,13 +179,24 @@ class GaussianMixtureModel(MixtureModel):
         return _posterior(data, params)
 
     def maximization(self, data: np.ndarray, weights: np.ndarray, statistics: np.ndarray, previous) -> GMMParams:
-        """:func:`emlib.m_step` on the responsibilities; a component with none keeps ``previous``'s, with weight 0."""
+        """:func:`emlib.m_step` on the responsibilities; a component with none keeps ``previous``'s, with weight 0.
+
+        Under a conjugate ``prior``, the MAP M-step (``emlib.maximization._map_maximization``), which is
+        defined for a component with no responsibility too (the prior's mode, weight 0 for α = 1).
+        """
+        prior = self.conjugate_prior(data, weights, statistics.shape[1])
+        if prior is not None:
+            return _map_maximization(data, statistics, weights, prior)
         regulariser = self.regulariser(data, weights)
         if previous is None:
             return _maximization(data, statistics, weights, self.covariance_type, regulariser)
         return _maximization_keeping_empty(data, statistics, weights, previous, self.covariance_type, regulariser)
 
     def log_parameter_prior(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> float:
+        """log p(θ): −½ Σ_k tr(Ψ Σ_k⁻¹) under the default regulariser, the exact c log p(θ) under a conjugate ``prior``."""
+        prior = self.conjugate_prior(data, weights, params.n_components)
+        if prior is not None:
+            return prior.log_density(params)
         return self.regulariser(data, weights).log_prior(params, self.covariance_type)
 
     def objective_is_monotone(self) -> bool:
@@ -215,8 +274,12 @@ class GaussianMixtureModel(MixtureModel):
         ``covariance_prior``), the covariance block k is ½ Σ_k⁻¹ Ψ Σ_k⁻¹; for "tied" the prior counts
         the shared matrix once, as the first component's, so only block 0 is non-zero (along a
         tied direction, which moves every block alike, the slope is the same). Zero without a
-        prior (``reg_covar`` a number).
+        prior (``reg_covar`` a number). Under a conjugate ``prior``:
+        :meth:`emlib.priors.ResolvedPrior.score`.
         """
+        prior = self.conjugate_prior(data, weights, params.n_components)
+        if prior is not None:
+            return prior.score(params)
         n_components, n_features = params.n_components, params.n_features
         score = np.zeros(n_components + n_components * n_features + n_components * n_features**2)
         prior_scale = self.regulariser(data, weights).prior_scale
@@ -231,7 +294,13 @@ class GaussianMixtureModel(MixtureModel):
         return score
 
     def degenerate(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> np.ndarray:
-        """Components of weight 0, or whose covariance owes half its variance in some direction to the regulariser."""
+        """Components of weight 0, or whose covariance owes half its variance in some direction to the regulariser.
+
+        Under a conjugate ``prior``: to the prior's scale (:meth:`emlib.priors.ResolvedPrior.degenerate`).
+        """
+        prior = self.conjugate_prior(data, weights, params.n_components)
+        if prior is not None:
+            return prior.degenerate(params, float(weights.sum()))
         return self.regulariser(data, weights).degenerate(params, float(weights.sum()), self.covariance_type)
 
     def n_parameters(self, params: GMMParams) -> int:
@@ -244,4 +313,6 @@ class GaussianMixtureModel(MixtureModel):
     def __repr__(self) -> str:
         reg = "None" if self.reg_covar is None else f"{self.reg_covar:g}"
         prior = "" if self.covariance_prior is None else ", covariance_prior=<(D, D) array>"
+        if self.prior is not None:
+            prior += f", prior=<{type(self.prior).__name__}>"
         return f"GaussianMixtureModel(covariance_type={self.covariance_type!r}, reg_covar={reg}{prior})"

@@ -21,6 +21,7 @@ from ._validation import (
     check_sample_weight,
 )
 from .params import GMMParams, SingularCovarianceError
+from .priors import ResolvedPrior, check_prior
 
 __all__ = ["m_step", "moments_formula"]
 
@@ -33,6 +34,7 @@ def m_step(
     reg_covar: float | None = None,
     covariance_prior=None,
     sample_weight=None,
+    prior=None,
 ) -> GMMParams:
     """The M-step: the parameters that maximise Q(θ, θ_old) for fixed responsibilities.
 
@@ -50,7 +52,11 @@ def m_step(
 
       plus the regularisation: ``reg_covar`` on every diagonal (eq. :eq:`soft-em-reg-covar`), or,
       with a prior scale Ψ, Σ_k = (S_k + Ψ) / N_k (the MAP update, eq. :eq:`soft-em-map-sigma`,
-      applied likewise to the diagonal, spherical and tied forms).
+      applied likewise to the diagonal, spherical and tied forms);
+
+    - or, with ``prior``, the MAP M-step of the conjugate prior of Fraley and Raftery (2007)
+      (``emlib.priors``: shrunken means, the inverse-Wishart or inverse-gamma covariance updates,
+      and a Dirichlet prior on the weights).
 
     Parameters
     ----------
@@ -73,6 +79,10 @@ def m_step(
         covariances only its diagonal, respectively the mean of its diagonal, acts.
     sample_weight : array_like of shape (N,), optional
         Non-negative row weights (default: all ones).
+    prior : "default", emlib.priors.ConjugatePrior or emlib.priors.ResolvedPrior, optional
+        The conjugate prior of Fraley and Raftery (2007) (``"default"``: mclust's
+        ``defaultPrior``, resolved from this X, ``sample_weight`` and K); then ``reg_covar``
+        must be None or 0 and ``covariance_prior`` None.
 
     Returns
     -------
@@ -93,6 +103,12 @@ def m_step(
     if reg_covar is not None:
         reg_covar = check_nonnegative_real(reg_covar, "reg_covar")
     weights = check_sample_weight(sample_weight, X.shape[0])
+    prior = check_prior(prior)
+    if prior is not None:
+        if reg_covar or covariance_prior is not None:
+            raise ValueError("give prior, or reg_covar > 0 or covariance_prior, not both")
+        resolved = prior.resolve(X, responsibilities.shape[1], covariance_type, sample_weight=weights)
+        return _map_maximization(X, responsibilities, weights, resolved)
     regulariser = Regulariser.for_data(X, weights, covariance_type, reg_covar)
     if covariance_prior is not None:
         if reg_covar is not None and reg_covar != 0.0:
@@ -243,3 +259,80 @@ def _maximization_keeping_empty(
     if covariance_type == "tied":
         covariances[:] = fitted.covariances[0]
     return GMMParams(weights, means, covariances)
+
+
+def _map_maximization(
+    X: np.ndarray, responsibilities: np.ndarray, sample_weight: np.ndarray, prior: ResolvedPrior
+) -> GMMParams:
+    """The MAP M-step of the conjugate prior (Fraley and Raftery 2007, table 2; ``emlib.priors``) on validated inputs.
+
+    With r_nk = w_n γ_nk, N_k, x̄_k and S_k centred on each component (as :func:`_maximization`),
+    d_k = x̄_k − μ_P, h_k = N_k cκ / (N_k + cκ) and the denominators of
+    :meth:`emlib.priors.ResolvedPrior.denominators`:
+
+    - π_k = (N_k + c(α − 1)) / (W + cK(α − 1));
+    - μ_k = (N_k x̄_k + cκ μ_P) / (N_k + cκ), computed as x̄_k − cκ / (N_k + cκ) · d_k;
+    - "full": Σ_k = (cΛ + S_k + h_k d_k d_kᵀ) / (N_k + c(ν + D + 2));
+    - "tied": Σ = (cΛ + Σ_k [S_k + h_k d_k d_kᵀ]) / (W + c(ν + D + 1 + K));
+    - "diag": σ²_kd = (cλ_d + (S_k)_dd + h_k d_kd²) / (N_k + c(ν + 3));
+    - "spherical": σ²_k = (cς² + tr S_k + h_k ‖d_k‖²) / (D N_k + c(ν + D + 2)).
+
+    A component with no responsibility (N_k at most the smallest normal float) counts as N_k = 0:
+    μ_k = μ_P and the prior's mode cΛ / denominator_k, with weight c(α − 1) / (W + cK(α − 1)),
+    which is 0 for α = 1. The covariances are at least cΛ / denominator_k, never singular.
+    """
+    covariance_type = prior.covariance_type
+    n_components, n_features = responsibilities.shape[1], X.shape[1]
+    counts = sample_weight @ responsibilities  # N_k, book eq. (soft-em-nk)
+    occupied = np.flatnonzero(counts > np.finfo(np.float64).tiny)
+    counts[counts <= np.finfo(np.float64).tiny] = 0.0
+    total = float(sample_weight.sum())
+    unit_weights = bool(np.all(sample_weight == 1.0))
+    diagonal = covariance_type in ("diag", "spherical")
+
+    def weighted_block(rows):  # r_nk = w_n γ(z_nk) of the occupied components, for a chunk of rows
+        block = responsibilities[rows][:, occupied]
+        return block if unit_weights else block * sample_weight[rows, np.newaxis]
+
+    centres = np.broadcast_to(prior.mean, (n_components, n_features)).copy()  # x̄_k (μ_P where N_k = 0)
+    scatter = np.zeros((n_components, n_features) if diagonal else (n_components, n_features, n_features))
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
+        if occupied.size:
+            if diagonal:
+                centres[occupied], scatter[occupied] = _fast.diagonal_moments(
+                    X, weighted_block, counts[occupied], sample_weight
+                )
+            else:
+                centres[occupied], scatter[occupied] = _fast.centred_moments(
+                    X, weighted_block, counts[occupied], diagonal=False
+                )
+        pseudo = prior.weight * prior.shrinkage  # cκ
+        offsets = centres - prior.mean  # d_k
+        means = centres - (pseudo / (counts + pseudo))[:, np.newaxis] * offsets
+        shrunk = counts * pseudo / (counts + pseudo)  # h_k
+        covariances = _map_covariances(prior, scatter, offsets, shrunk, counts, total)
+    if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
+        raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
+    return GMMParams(prior.weights_update(counts, total), means, covariances)
+
+
+def _map_covariances(prior: ResolvedPrior, scatter, offsets, shrunk, counts, total) -> np.ndarray:
+    """The covariance updates of :func:`_map_maximization`, shape (K, D, D)."""
+    covariance_type, c = prior.covariance_type, prior.weight
+    denominators = prior.denominators(counts, total)
+    n_components, n_features = offsets.shape
+    if covariance_type in ("full", "tied"):
+        numerators = scatter + shrunk[:, np.newaxis, np.newaxis] * (
+            offsets[:, :, np.newaxis] * offsets[:, np.newaxis, :]
+        )
+        if covariance_type == "tied":
+            shared = (c * prior.scale + numerators.sum(axis=0)) / denominators[0]
+            return np.broadcast_to(shared, (n_components, n_features, n_features)).copy()
+        return (c * prior.scale + numerators) / denominators[:, np.newaxis, np.newaxis]
+    scales = np.diagonal(prior.scale)  # λ_d, or ς² on every entry for "spherical"
+    if covariance_type == "diag":
+        variances = (c * scales + scatter + shrunk[:, np.newaxis] * offsets**2) / denominators[:, np.newaxis]
+    else:
+        numerators = c * scales[0] + np.sum(scatter, axis=1) + shrunk * np.sum(offsets**2, axis=1)
+        variances = np.broadcast_to((numerators / denominators)[:, np.newaxis], (n_components, n_features))
+    return variances[:, :, np.newaxis] * np.eye(n_features)

@@ -1,4 +1,9 @@
-"""emlib.datasets: the Old Faithful data and sampling from a mixture."""
+"""emlib.datasets: the Old Faithful data, the benchmark panel's data sets, and sampling from a mixture."""
+
+import hashlib
+import json
+import pathlib
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -140,3 +145,117 @@ def test_sample_gmm_zero_weight_component_never_sampled():
     x, labels = emlib.datasets.sample_gmm(p, 1000, np.random.default_rng(0))
     assert np.all(labels == 1)
     assert np.all(np.abs(x) < 10)
+
+
+# --------------------------------------------------------------------------
+# The benchmark panel: iris, diabetes, banknote, thyroid, wreath, crabs
+# --------------------------------------------------------------------------
+# R's own summaries of the same data frames (scripts/panel_datasets.R: colMeans, sd, table, md5),
+# stored with the R and package versions; these tests never run R.
+PANEL_SUMMARY = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "panel_datasets.json"
+PANEL_SHAPES = {
+    "old_faithful": (272, 2),
+    "iris": (150, 4),
+    "diabetes": (145, 3),
+    "banknote": (200, 6),
+    "thyroid": (215, 5),
+    "wreath": (1000, 2),
+    "crabs": (200, 5),
+}
+LABELLED = ["iris", "diabetes", "banknote", "thyroid", "crabs"]
+
+
+@pytest.fixture(scope="module")
+def r_summary():
+    return json.loads(PANEL_SUMMARY.read_text())["datasets"]
+
+
+def test_panel_lists_the_data_sets_in_order():
+    names = list(emlib.datasets.panel())
+    assert names == list(PANEL_SHAPES)
+    assert emlib.datasets.panel() is not emlib.datasets.panel()  # a new dict: callers may edit theirs
+
+
+@pytest.mark.parametrize("name", list(PANEL_SHAPES))
+def test_panel_loader_shape_dtype_finite(name):
+    X = emlib.datasets.panel()[name]()
+    assert isinstance(X, np.ndarray)
+    assert X.shape == PANEL_SHAPES[name]
+    assert X.dtype == np.float64
+    assert np.all(np.isfinite(X))
+
+
+@pytest.mark.parametrize("name", list(PANEL_SHAPES))
+def test_panel_loader_matches_r_summary(name, r_summary):
+    X = emlib.datasets.panel()[name]()
+    expected = r_summary[name]
+    assert X.shape == (expected["n"], len(expected["columns"]))
+    # R's colMeans and sd (n - 1), to rounding: the CSV holds R's doubles exactly
+    np.testing.assert_allclose(X.mean(axis=0), expected["column_means"], rtol=1e-13)
+    np.testing.assert_allclose(X.std(axis=0, ddof=1), expected["column_sds"], rtol=1e-12)
+    assert X.shape[0] - np.unique(X, axis=0).shape[0] == expected["n_duplicated_rows"]
+
+
+@pytest.mark.parametrize("name", list(PANEL_SHAPES))
+def test_panel_csv_is_the_file_r_wrote(name, r_summary):
+    data = resources.files("emlib.datasets").joinpath(f"{name}.csv").read_bytes()
+    assert hashlib.md5(data).hexdigest() == r_summary[name]["md5"]
+
+
+@pytest.mark.parametrize("name", LABELLED)
+def test_panel_label_counts_match_r(name, r_summary):
+    X, labels = emlib.datasets.panel()[name](return_labels=True)
+    assert labels.shape == (X.shape[0],)
+    values, counts = np.unique(labels, return_counts=True)
+    assert dict(zip(values.tolist(), counts.tolist())) == r_summary[name]["label_counts"]
+    np.testing.assert_array_equal(X, emlib.datasets.panel()[name]())  # the same X with or without labels
+
+
+def test_iris_equals_scikit_learns_copy():
+    # an independent copy of the same data: scikit-learn's, which its description says is R's
+    # version (Fisher 1936), not the UCI file's with two wrong points
+    from sklearn.datasets import load_iris
+
+    reference = load_iris()
+    X, species = emlib.datasets.iris(return_labels=True)
+    np.testing.assert_array_equal(X, reference.data)
+    np.testing.assert_array_equal(species, reference.target_names[reference.target])
+
+
+def test_iris_literature_values():
+    # the data's well-known summaries: column means, and the species means of sepal length
+    # 5.006, 5.936, 6.588 cm (Fisher 1936's data)
+    X, species = emlib.datasets.iris(return_labels=True)
+    np.testing.assert_allclose(X.mean(axis=0), [5.843333, 3.057333, 3.758, 1.199333], atol=1e-6)
+    for name, mean in (("setosa", 5.006), ("versicolor", 5.936), ("virginica", 6.588)):
+        assert X[species == name, 0].mean() == pytest.approx(mean, abs=1e-12)
+
+
+def test_diabetes_keeps_mclusts_flawed_entry():
+    # mclust's help page: observation 104 of insulin is 45 (455 in rrcov's version)
+    X = emlib.datasets.diabetes()
+    assert X[103, 1] == 45.0
+    np.testing.assert_array_equal(X[0], [80.0, 356.0, 124.0])
+
+
+def test_banknote_and_crabs_groups():
+    X, status = emlib.datasets.banknote(return_labels=True)
+    # Flury and Riedwyl (1988): genuine notes first, the diagonal is shorter on forgeries
+    assert np.all(status[:100] == "genuine") and np.all(status[100:] == "counterfeit")
+    assert X[status == "genuine", 5].mean() > X[status == "counterfeit", 5].mean() + 1.5
+    X, groups = emlib.datasets.crabs(return_labels=True)
+    assert set(groups.tolist()) == {"B/F", "B/M", "O/F", "O/M"}
+    np.testing.assert_array_equal(X[0], [8.1, 6.7, 16.1, 19.0, 7.0])  # MASS::crabs[1, ]
+
+
+def test_wreath_is_a_ring():
+    # Fraley, Raftery and Wehrens (2005): 14 clusters arranged around the origin
+    X = emlib.datasets.wreath()
+    radius = np.hypot(X[:, 0] - X[:, 0].mean(), X[:, 1] - X[:, 1].mean())
+    assert np.median(radius) > 8 and np.mean(radius < 3) < 0.1
+
+
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_return_labels_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match="return_labels"):
+        emlib.datasets.iris(return_labels=bad)

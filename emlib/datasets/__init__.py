@@ -1,7 +1,8 @@
-"""Data sets used in the book: the Old Faithful eruptions, and samples drawn from a mixture."""
+"""Data sets used in the book: Old Faithful, the real data sets of the benchmark panel, and samples from a mixture."""
 
 from __future__ import annotations
 
+import csv
 from importlib import resources
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from .._validation import check_count, check_seed
 from ..params import GMMParams
 
-__all__ = ["old_faithful", "sample_gmm"]
+__all__ = ["banknote", "crabs", "diabetes", "iris", "old_faithful", "panel", "sample_gmm", "thyroid", "wreath"]
 
 
 def old_faithful() -> np.ndarray:
@@ -60,4 +61,181 @@ def sample_gmm(params: GMMParams, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     for k in range(params.n_components):
         members = labels == k
         X[members] = params.means[k] + noise[members] @ params.covariance_cholesky[k].T
+    return X, labels
+
+
+# ---------------------------------------------------------------------------------------------
+# The real data sets of the benchmark panel (benchmarks/panel.py), exported from R by
+# scripts/panel_datasets.R; provenance in emlib/datasets/README.md.
+
+
+def iris(return_labels: bool = False):
+    """Edgar Anderson's iris data: four measurements of 150 flowers, 50 of each of three species.
+
+    R's ``datasets::iris`` (R 4.2.2), after Anderson (1935) and Fisher (1936), "The use of
+    multiple measurements in taxonomic problems", *Annals of Eugenics* 7, 179–188.
+    Provenance: ``emlib/datasets/README.md``.
+
+    Parameters
+    ----------
+    return_labels : bool, default False
+        Also return the species of each flower.
+
+    Returns
+    -------
+    X : ndarray of shape (150, 4), float64
+        Sepal length, sepal width, petal length, petal width (centimetres).
+    labels : ndarray of shape (150,), str
+        Only if ``return_labels``: "setosa", "versicolor" or "virginica".
+    """
+    return _labelled("iris.csv", n_numeric=4, return_labels=return_labels)
+
+
+def diabetes(return_labels: bool = False):
+    """Reaven and Miller's diabetes data as shipped (flawed) in mclust: three measurements of 145 patients.
+
+    mclust's ``diabetes`` (mclust 6.0.0), after Reaven and Miller (1979), "An attempt to define
+    the nature of chemical diabetes using a multidimensional analysis", *Diabetologia* 16,
+    17–24. mclust marks this version as flawed (one entry differs from the original) and keeps it
+    for backward compatibility; it is shipped here unchanged. Provenance:
+    ``emlib/datasets/README.md``.
+
+    Parameters
+    ----------
+    return_labels : bool, default False
+        Also return the clinical class of each patient.
+
+    Returns
+    -------
+    X : ndarray of shape (145, 3), float64
+        glucose: area under the plasma glucose curve of a three-hour oral glucose tolerance test;
+        insulin: area under the plasma insulin curve of the same test; sspg: steady-state plasma
+        glucose (units as in the source; not stated by mclust).
+    labels : ndarray of shape (145,), str
+        Only if ``return_labels``: "Normal", "Chemical" or "Overt" (diabetes).
+    """
+    return _labelled("diabetes.csv", n_numeric=3, return_labels=return_labels)
+
+
+def banknote(return_labels: bool = False):
+    """The Swiss banknote data: six measurements of 100 genuine and 100 counterfeit 1000-franc notes.
+
+    mclust's ``banknote`` (mclust 6.0.0), from Flury and Riedwyl (1988), *Multivariate
+    Statistics: A Practical Approach*, Chapman & Hall, tables 1.1 and 1.2. Provenance:
+    ``emlib/datasets/README.md``.
+
+    Parameters
+    ----------
+    return_labels : bool, default False
+        Also return the status of each note.
+
+    Returns
+    -------
+    X : ndarray of shape (200, 6), float64
+        Length of the bill, width of the left edge, width of the right edge, bottom margin, top
+        margin, length of the diagonal (millimetres).
+    labels : ndarray of shape (200,), str
+        Only if ``return_labels``: "genuine" or "counterfeit".
+    """
+    return _labelled("banknote.csv", n_numeric=6, return_labels=return_labels)
+
+
+def thyroid(return_labels: bool = False):
+    """The new-thyroid data: five laboratory tests of 215 patients, with their diagnosis.
+
+    mclust's ``thyroid`` (mclust 6.0.0): ``new-thyroid.data`` of the UCI Machine Learning
+    Repository's Thyroid Disease data set, after Coomans, Broeckaert, Jonckheer and Massart
+    (1983), *Methods of Information in Medicine* 22, 93–101. Provenance:
+    ``emlib/datasets/README.md``.
+
+    Parameters
+    ----------
+    return_labels : bool, default False
+        Also return the diagnosis of each patient.
+
+    Returns
+    -------
+    X : ndarray of shape (215, 5), float64
+        RT3U: T3-resin uptake (percent); T4: total serum thyroxin; T3: total serum
+        triiodothyronine; TSH: basal thyroid-stimulating hormone; DTSH: maximal absolute
+        difference of TSH after an injection of 200 µg of thyrotropin-releasing hormone.
+    labels : ndarray of shape (215,), str
+        Only if ``return_labels``: "Normal", "Hypo" or "Hyper".
+    """
+    return _labelled("thyroid.csv", n_numeric=5, return_labels=return_labels)
+
+
+def wreath() -> np.ndarray:
+    """The wreath data: 1000 points in the plane simulated from a 14-component Gaussian mixture.
+
+    mclust's ``wreath`` (mclust 6.0.0), from Fraley, Raftery and Wehrens (2005), "Incremental
+    model-based clustering for large datasets with small clusters", *Journal of Computational
+    and Graphical Statistics* 14(3), 529–546: components of equal size and shape arranged in a
+    ring, differing in orientation. The component of each point is not published. Provenance:
+    ``emlib/datasets/README.md``.
+
+    Returns
+    -------
+    ndarray of shape (1000, 2), float64
+        The two coordinates (no units).
+    """
+    return _labelled("wreath.csv", n_numeric=2, return_labels=False)
+
+
+def crabs(return_labels: bool = False):
+    """Campbell and Mahon's Leptograpsus crabs: five measurements of 200 crabs, 50 per colour form and sex.
+
+    MASS's ``crabs`` (MASS 7.3-58.2; Venables and Ripley 2002, *Modern Applied Statistics with
+    S*), from Campbell and Mahon (1974), *Australian Journal of Zoology* 22, 417–425. The column
+    ``index`` (the number within each group) is not included. Provenance:
+    ``emlib/datasets/README.md``.
+
+    Parameters
+    ----------
+    return_labels : bool, default False
+        Also return the group of each crab.
+
+    Returns
+    -------
+    X : ndarray of shape (200, 5), float64
+        FL: frontal lobe size; RW: rear width; CL: carapace length; CW: carapace width; BD: body
+        depth (millimetres).
+    labels : ndarray of shape (200,), str
+        Only if ``return_labels``: colour form and sex joined by "/": "B/F", "B/M", "O/F" or
+        "O/M" (B blue, O orange; F female, M male).
+    """
+    return _labelled("crabs.csv", n_numeric=5, return_labels=return_labels)
+
+
+def panel() -> dict:
+    """The data sets of the benchmark panel (``benchmarks/panel.py``), in its order.
+
+    Returns
+    -------
+    dict of str to callable
+        A new dict each call, name → loader; every loader called with no argument returns a
+        float64 array of shape (N, D): "old_faithful" (272, 2), "iris" (150, 4), "diabetes"
+        (145, 3), "banknote" (200, 6), "thyroid" (215, 5), "wreath" (1000, 2), "crabs" (200, 5).
+    """
+    return {
+        "old_faithful": old_faithful,
+        "iris": iris,
+        "diabetes": diabetes,
+        "banknote": banknote,
+        "thyroid": thyroid,
+        "wreath": wreath,
+        "crabs": crabs,
+    }
+
+
+def _labelled(filename: str, n_numeric: int, return_labels):
+    """The numeric columns of a shipped CSV as float64 (N, D), and, if asked, its label column(s) joined by "/"."""
+    if not isinstance(return_labels, (bool, np.bool_)):
+        raise TypeError(f"return_labels must be True or False; got {type(return_labels).__name__}")
+    with resources.files(__package__).joinpath(filename).open("r", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]  # the first row is the header
+    X = np.array([row[:n_numeric] for row in rows], dtype=np.float64)
+    if not return_labels:
+        return X
+    labels = np.array(["/".join(row[n_numeric:]) for row in rows], dtype=str)
     return X, labels
