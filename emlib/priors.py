@@ -401,7 +401,7 @@ class ResolvedPrior:
         """Components of weight 0, or whose data have less spread in some direction than one observation of the prior.
 
         The MAP covariance is Σ_k = F_k + U_k: F_k = cΛ / denominator_k (:meth:`floors`) is the
-        prior's scale, U_k ⪰ 0 the data's part (S_k + h_k d_k d_kᵀ over the same denominator). The
+        prior's scale, U_k (positive semi-definite) the data's part (S_k + h_k d_k d_kᵀ over the same denominator). The
         prior acts as m_0 pseudo-observations (:meth:`pseudo_observations`), each contributing
         cΛ / m_0 to the numerator. Component k is degenerate when, in some direction, the N_k
         observations it is responsible for contribute at most that much,
