@@ -51,7 +51,7 @@ def _colour(k: int) -> str:
 # the criterion against K
 # ----------------------------------------------------------------------------------------------
 def plot_selection(selection, ax=None):
-    """The criterion of a :func:`emlib.select_gmm` search against K, one line per covariance type.
+    """The criterion of a :func:`emlib.selection.select_gmm` search against K, one line per covariance type.
 
     Like mclust's ``plot(mclustBIC(...))``: larger is better (BIC = 2ℓ − p log n, Schwarz 1978;
     Fraley and Raftery 2002). Each line joins the fits with no degenerate component; a degenerate
@@ -61,7 +61,7 @@ def plot_selection(selection, ax=None):
     Parameters
     ----------
     selection : ModelSelection
-        The result of :func:`emlib.select_gmm`; its criterion is plotted.
+        The result of :func:`emlib.selection.select_gmm`; its criterion is plotted.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
 

@@ -343,7 +343,7 @@ class ResolvedPrior:
         return self.mean.shape[0]
 
     def resolve(self, X, n_components: int, covariance_type: str, sample_weight=None) -> ResolvedPrior:
-        """Itself, after checking that it fits X's columns and ``covariance_type`` (the interface of :meth:`emlib.ConjugatePrior.resolve`)."""
+        """Itself, after checking that it fits X's columns and ``covariance_type`` (the interface of :meth:`emlib.priors.ConjugatePrior.resolve`)."""
         n_features = np.shape(X)[1] if np.ndim(X) == 2 else None
         if n_features != self.n_features:
             raise ValueError(f"the prior is for D = {self.n_features} features but X has shape {np.shape(X)}")
