@@ -13,7 +13,6 @@ PACKAGE = pathlib.Path(emlib.__file__).parent
 #: The layers, lowest first. A module may import only modules listed before it.
 ORDER = [
     "_validation",
-    "_progress",
     "_fast",
     "_bayes",
     "params",
@@ -33,7 +32,6 @@ ORDER = [
     "binomial",
     "_units",
     "_kmeans",
-    "starts",
     "fit",
     "selection",
     "plotting",
