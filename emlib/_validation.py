@@ -17,6 +17,7 @@ __all__ = [
     "check_count",
     "check_covariance_type",
     "check_data",
+    "check_flag",
     "check_labels",
     "check_mixture_weights",
     "check_nonnegative_real",
@@ -238,3 +239,10 @@ def check_seed(value, name: str) -> np.random.Generator:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (np.random.Generator, numbers.Integral)):
         raise TypeError(f"{name} must be a numpy.random.Generator or a non-negative integer seed; got {value!r}")
     return check_random_state(value, name)
+
+
+def check_flag(value, name: str) -> bool:
+    """``value`` as a bool if it is one (Python's or numpy's), else a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    return bool(value)

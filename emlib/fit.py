@@ -1,34 +1,32 @@
-"""Fitting a Gaussian mixture: checked inputs, internal units, k-means++ starts and restarts, on the shared drivers."""
+"""Fitting a Gaussian mixture: checked inputs, internal units, starts (``emlib.starts``), restarts, the drivers."""
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
-from ._kmeans import kmeans_plus_plus, lloyd
+from ._progress import ProgressLine
 from ._units import Units
 from ._validation import (
     check_count,
     check_covariance_type,
     check_data,
+    check_flag,
     check_nonnegative_real,
     check_random_state,
     check_sample_weight,
 )
 from .drivers import _check_callback, _check_method, _warn_if_not_converged, run
 from .gaussian_mixture import GaussianMixtureModel
-from .maximization import _maximization
 from .params import GMMParams, check_gmm_params
+from .priors import check_prior
 from .result import EMResult
+from .starts import DEFAULT_START, STARTS
+from .stopping import check_stopping
 
 __all__ = ["DegenerateFitWarning", "fit_gmm"]
-
-#: How many k-means++ seedings are tried before concluding the data cannot fill K clusters.
-KMEANS_ATTEMPTS = 10
-#: Lloyd iterations after k-means++ seeding.
-LLOYD_ITERATIONS = 10
 
 
 class DegenerateFitWarning(UserWarning):
@@ -41,7 +39,7 @@ def fit_gmm(
     *,
     covariance_type: str = "full",
     method: str = "em",
-    init="k-means++",
+    init=DEFAULT_START,
     max_iter: int = 1000,
     tol: float = 1e-6,
     reg_covar: float | None = None,
@@ -50,6 +48,9 @@ def fit_gmm(
     sample_weight=None,
     callback=None,
     trajectory: bool = False,
+    prior=None,
+    stopping: str = "increment",
+    verbose: bool = False,
 ) -> EMResult:
     """Fit a Gaussian mixture to X by EM (default), hard (classification) EM or SQUAREM.
 
@@ -114,10 +115,17 @@ def fit_gmm(
     method : {"em", "hard", "squarem", "ecg", "hybrid"}, default "em"
         The driver (see above; ``"ecg"`` and ``"hybrid"``: :func:`emlib.run_ecg`,
         :func:`emlib.run_hybrid`).
-    init : GMMParams or "k-means++", default "k-means++"
-        Starting parameters, or the seeding method: weighted k-means++ seeding and ten Lloyd
-        iterations on the rows with positive weight, whitened by the data scale T (so the seed
-        does not depend on the units), then one M-step on the resulting hard assignments.
+    init : GMMParams or str, default "k-means-10"
+        Starting parameters, or the name of a start in ``emlib.starts.STARTS``, each run on the
+        rows with positive weight whitened by the data scale T (so the start does not depend on
+        the units) and ending with one M-step on hard assignments: ``"random"`` (K distinct
+        rows drawn ∝ weight, each row joining the nearest), ``"k-means++"`` (k-means++ seeding,
+        nearest-centre labels), ``"greedy-k-means++"`` (greedy k-means++), ``"k-means"``
+        (greedy k-means++ and Lloyd's iterations to convergence, scikit-learn's default),
+        ``"k-means-10"`` (k-means++ seeding and ten Lloyd iterations), ``"hc"`` (Ward's
+        hierarchical clustering, R mclust's ``hc(modelName = "EII")`` start; deterministic up to
+        2000 rows) or ``"emEM"`` (the best of ten short EM runs from k-means++ starts, Biernacki,
+        Celeux and Govaert 2003). See ``emlib/starts.py``.
     max_iter : int, default 1000
         Maximum number of EM iterations (0 evaluates the initial parameters only).
     tol : float, default 1e-6
@@ -125,8 +133,8 @@ def fit_gmm(
     reg_covar : float or None, default None
         Covariance regularisation (see above).
     n_init : int, default 1
-        Number of k-means++ initialisations (see above for which run is kept). Must be 1 when
-        ``init`` is a GMMParams.
+        Number of runs, each from a fresh start drawn from ``random_state`` (see above for which
+        run is kept). Must be 1 when ``init`` is a GMMParams.
     random_state : None, int or numpy.random.Generator
         Seed of the initialisation (the EM iterations themselves are deterministic). Checked
         even when ``init`` is given.
@@ -138,6 +146,21 @@ def fit_gmm(
         ``callback(iteration, params, log_likelihood, objective)``, in the units of X.
     trajectory : bool, default False
         Keep the parameters of every iterate of the returned run in ``EMResult.trajectory``.
+    prior : None, "default", emlib.priors.ConjugatePrior or emlib.priors.ResolvedPrior, optional
+        MAP-EM under the conjugate prior of Fraley and Raftery (2007) instead of the default
+        regulariser: a Dirichlet prior on the weights and a normal–inverse-Wishart prior on the
+        means and covariances (``emlib.priors``; ``"default"`` is ``ConjugatePrior()``, mclust's
+        ``priorControl()``, its unset fields resolved from the rows of positive weight, for this
+        K and ``covariance_type``). ``objectives`` is then ℓ(θ) + log p(θ), every constant
+        included, and ``fit.model.prior`` the resolved prior (so ``fit.model.conjugate_prior``
+        needs no data). Not together with ``reg_covar`` > 0.
+    stopping : {"increment", "relative", "aitken"}, default "increment"
+        The stopping rule (``emlib.stopping``), each with threshold ``tol``: the rise of the
+        objective per unit of weight (see above), mclust's relative change, or Aitken's estimate
+        of the rise still to come, per unit of weight.
+    verbose : bool, default False
+        Report progress on standard output: a line per run (its iterations, convergence,
+        log-likelihood and time) and, on a terminal, a live line per iteration.
 
     Returns
     -------
@@ -196,6 +219,11 @@ def fit_gmm(
     reg_covar = None if reg_covar is None else check_nonnegative_real(reg_covar, "reg_covar")
     rng = check_random_state(random_state, "random_state")
     callback = _check_callback(callback)
+    prior = check_prior(prior)
+    if prior is not None and reg_covar:
+        raise ValueError(f"give either prior or reg_covar > 0, not both (reg_covar={reg_covar!r}, prior={prior!r})")
+    stopping = check_stopping(stopping)
+    verbose = check_flag(verbose, "verbose")
     counted = weights > 0
     if n_components > np.count_nonzero(counted):
         raise ValueError(
@@ -209,44 +237,68 @@ def fit_gmm(
     data, data_weights = units.data(X[counted]), units.weights(weights[counted])
     total_weight = float(data_weights.sum())
     internal_reg_covar = None if reg_covar is None else units.absolute_reg_covar(reg_covar)
-    model = GaussianMixtureModel(covariance_type, internal_reg_covar)
+    if prior is None:
+        resolved, prior_offset = None, 0.0
+        model = GaussianMixtureModel(covariance_type, internal_reg_covar)
+    else:  # resolved in the units of X, fitted in internal units (emlib._units)
+        resolved = prior.resolve(X[counted], n_components, covariance_type, sample_weight=weights[counted])
+        prior_offset = units.log_prior_jacobian(resolved, n_components)
+        model = GaussianMixtureModel(covariance_type, prior=units.conjugate_prior_in(resolved))
     regulariser = model.regulariser(data, data_weights)
     if isinstance(init, GMMParams):
         starts = [units.params_in(init)]
     else:
-        starts = (_kmeans_plus_plus_start(data, data_weights, n_components, model, rng) for _ in range(n_init))
+        start = STARTS[init]
+        starts = (start(data, data_weights, n_components, model, rng) for _ in range(n_init))
 
-    def in_units_of_X(iteration, params, log_likelihood, objective):
-        totals = units.totals_out([log_likelihood, objective], total_weight, X.shape[1])
-        callback(iteration, units.params_out(params), *totals)
+    def in_units_of_x(log_likelihood, objective):
+        log_likelihood, objective = units.totals_out([log_likelihood, objective], total_weight, X.shape[1])
+        return log_likelihood, objective - prior_offset
 
-    monitor = None if callback is None else in_units_of_X
-    runs = (
-        run(
-            model,
-            data,
-            data_weights,
-            start,
-            method=method,
-            max_iter=max_iter,
-            tol=tol,
-            callback=monitor,
-            trajectory=trajectory,
-        )
-        for start in starts
-    )
-    result = _best(runs)
+    progress = _FitProgress(n_init if not isinstance(init, GMMParams) else 1) if verbose else None
+
+    def monitor(iteration, params, log_likelihood, objective):
+        totals = in_units_of_x(log_likelihood, objective)
+        if progress is not None:
+            progress.iteration(iteration, *totals)
+        if callback is not None:
+            callback(iteration, units.params_out(params), *totals)
+
+    def runs():
+        for start in starts:
+            result = run(
+                model,
+                data,
+                data_weights,
+                start,
+                method=method,
+                max_iter=max_iter,
+                tol=tol,
+                callback=None if callback is None and progress is None else monitor,
+                trajectory=trajectory,
+                stopping=stopping,
+            )
+            if progress is not None:
+                progress.run_done(result, *in_units_of_x(result.log_likelihoods[-1], result.objectives[-1]))
+            yield result
+
+    result = _best(runs())
+    if progress is not None:
+        progress.close(result, *in_units_of_x(result.log_likelihoods[-1], result.objectives[-1]))
     _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
-    _warn_if_degenerate(result.degenerate)
+    _warn_if_degenerate(result.degenerate, prior is not None)
 
     if np.all(counted):
         posterior = result.posterior
     else:  # rows of weight zero: their responsibilities under the fitted parameters
         posterior = _posterior_of_every_row(model, units.data(X), weights, result.params, method)
-    fitted_model = GaussianMixtureModel(
-        covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
-    )
-    return _in_units_of_x(result, units, fitted_model, posterior, total_weight, X.shape[1])
+    if resolved is None:
+        fitted_model = GaussianMixtureModel(
+            covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
+        )
+    else:
+        fitted_model = GaussianMixtureModel(covariance_type, prior=resolved)
+    return _in_units_of_x(result, units, fitted_model, posterior, total_weight, X.shape[1], prior_offset)
 
 
 def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
@@ -256,8 +308,9 @@ def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
             raise ValueError(f"init has {init.n_components} components but n_components is {n_components}")
         if n_init != 1:
             raise ValueError("n_init must be 1 when init is a GMMParams (every run would be identical)")
-    elif not (isinstance(init, str) and init == "k-means++"):
-        raise ValueError(f"init must be an emlib.GMMParams or 'k-means++'; got {init!r}")
+    elif not (isinstance(init, str) and init in STARTS):
+        names = ", ".join(repr(name) for name in STARTS)
+        raise ValueError(f"init must be an emlib.GMMParams or one of {names}; got {init!r}")
 
 
 def _best(runs) -> EMResult:
@@ -277,13 +330,19 @@ def _posterior_of_every_row(model, X, weights, params, method: str) -> np.ndarra
     return model.posterior(X, params)[1]
 
 
-def _in_units_of_x(result: EMResult, units: Units, model, posterior, total_weight: float, n_features: int) -> EMResult:
-    """A run in internal units, reported in the units of X and of the weights."""
+def _in_units_of_x(
+    result: EMResult, units: Units, model, posterior, total_weight: float, n_features: int, prior_offset: float
+) -> EMResult:
+    """A run in internal units, reported in the units of X and of the weights.
+
+    ``prior_offset`` (:meth:`emlib._units.Units.log_prior_jacobian`, 0 without a conjugate prior)
+    turns the internal log-posterior into ℓ(θ) + log p(θ) in the units of X.
+    """
     return EMResult(
         model=model,
         params=units.params_out(result.params),
         log_likelihoods=units.totals_out(result.log_likelihoods, total_weight, n_features),
-        objectives=units.totals_out(result.objectives, total_weight, n_features),
+        objectives=units.totals_out(result.objectives, total_weight, n_features) - prior_offset,
         n_iter=result.n_iter,
         converged=result.converged,
         posterior=posterior,
@@ -294,11 +353,15 @@ def _in_units_of_x(result: EMResult, units: Units, model, posterior, total_weigh
     )
 
 
-def _warn_if_degenerate(degenerate: np.ndarray) -> None:
+def _warn_if_degenerate(degenerate: np.ndarray, conjugate_prior: bool = False) -> None:
     if np.any(degenerate):
+        owes = (
+            "a covariance that in some direction has less spread from its points than from one observation of the prior"
+            if conjugate_prior
+            else "a covariance that owes at least half its variance in some direction to the regulariser"
+        )
         warnings.warn(
-            f"the fit has degenerate components {np.flatnonzero(degenerate).tolist()} (weight 0, or a"
-            " covariance that owes at least half its variance in some direction to the regulariser:"
+            f"the fit has degenerate components {np.flatnonzero(degenerate).tolist()} (weight 0, or {owes}:"
             " a collapse, or data with no spread in that direction); see EMResult.degenerate. Try"
             " n_init > 1, fewer components, or another initialisation.",
             DegenerateFitWarning,
@@ -306,34 +369,26 @@ def _warn_if_degenerate(degenerate: np.ndarray) -> None:
         )
 
 
-def _kmeans_plus_plus_start(X, weights, n_components, model: GaussianMixtureModel, rng) -> GMMParams:
-    """Weighted k-means++ and Lloyd on X whitened by the data scale, then an M-step on the labels.
+class _FitProgress:
+    """``verbose=True``: a line per run, and on a terminal a live line per iteration."""
 
-    Whitening by T (book eq. :eq:`soft-em-data-scale`) makes the seed independent of the units:
-    the whitened rows of A x + b are an orthogonal map of those of x, which leaves every
-    distance, and so every choice k-means++ and Lloyd make, unchanged.
-    """
-    n_distinct = np.unique(X, axis=0).shape[0]
-    if n_distinct < n_components:
-        raise ValueError(
-            f"n_components={n_components} exceeds the number of distinct rows of X with positive"
-            f" sample_weight ({n_distinct}, at float64 precision): k-means++ cannot seed that many clusters"
+    def __init__(self, n_runs: int):
+        self.n_runs, self.run, self.line = n_runs, 0, ProgressLine()
+        self.started = time.perf_counter()
+
+    def iteration(self, iteration: int, log_likelihood: float, objective: float) -> None:
+        if iteration == 0:
+            self.run += 1
+            self.started = time.perf_counter()
+        self.line.report(f"run {self.run}/{self.n_runs}: iteration {iteration}, log-likelihood {log_likelihood:.6f}")
+
+    def run_done(self, result: EMResult, log_likelihood: float, objective: float) -> None:
+        state = "converged" if result.converged else "did not converge"
+        self.line.keep(
+            f"run {self.run}/{self.n_runs}: {state} after {result.n_iter} iterations, log-likelihood"
+            f" {log_likelihood:.6f}, objective {objective:.6f} ({time.perf_counter() - self.started:.2f}s)"
         )
-    regulariser = model.regulariser(X, weights)
-    mean = (weights @ X) / weights.sum()  # k-means is unchanged by a shift: any centre would do
-    whitened = solve_triangular(np.linalg.cholesky(regulariser.scale), (X - mean).T, lower=True).T
-    for _ in range(KMEANS_ATTEMPTS):
-        try:
-            centres = kmeans_plus_plus(whitened, weights, n_components, rng)
-        except ValueError:  # rows distinct in X but not after whitening: try again
-            continue
-        labels = lloyd(whitened, weights, centres, max_iter=LLOYD_ITERATIONS)
-        assignments = np.zeros((X.shape[0], n_components))
-        assignments[np.arange(X.shape[0]), labels] = 1.0
-        if np.all((weights @ assignments) > 0):
-            return _maximization(X, assignments, weights, model.covariance_type, regulariser)
-    raise ValueError(
-        f"k-means++ could not place n_components={n_components} non-empty clusters in"
-        f" {KMEANS_ATTEMPTS} attempts: X (rows with positive sample_weight) has too few distinct"
-        " rows for this many components"
-    )
+
+    def close(self, result: EMResult, log_likelihood: float, objective: float) -> None:
+        if self.n_runs > 1:
+            self.line.keep(f"kept the run with objective {objective:.6f} (log-likelihood {log_likelihood:.6f})")

@@ -71,6 +71,7 @@ from ._validation import (
     check_count,
     check_covariance_type,
     check_data,
+    check_nonnegative_real,
     check_positive_real,
     check_sample_weight,
 )
@@ -84,7 +85,7 @@ LOG_2PI = np.log(2.0 * np.pi)
 
 
 def _check_dirichlet(value, name: str) -> float:
-    value = check_positive_real(value, name)
+    value = check_nonnegative_real(value, name)  # finite; then the bound that matters
     if value < 1.0:
         raise ValueError(
             f"{name} must be >= 1 (a Dirichlet(α) prior with α < 1 has no maximum in the interior of the"

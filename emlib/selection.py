@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import sys
 import time
 import types
 import warnings
@@ -30,7 +29,15 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ._bayes import map_labels, total_log_likelihood
-from ._validation import COVARIANCE_TYPES, check_count, check_covariance_type, check_data, check_sample_weight
+from ._progress import ProgressLine
+from ._validation import (
+    COVARIANCE_TYPES,
+    check_count,
+    check_covariance_type,
+    check_data,
+    check_flag,
+    check_sample_weight,
+)
 from .drivers import ConvergenceWarning
 from .fit import DegenerateFitWarning, fit_gmm
 from .gaussian_mixture import n_parameters
@@ -442,7 +449,7 @@ def select_gmm(
     ks = _check_n_components(n_components)
     kinds = _check_covariance_types(covariance_types)
     criterion = _check_criterion(criterion)
-    verbose = _check_verbose(verbose)
+    verbose = check_flag(verbose, "verbose")
     _check_fit_kwargs(fit_kwargs)
     weights = check_sample_weight(fit_kwargs.get("sample_weight"), X.shape[0])
     seed = _one_seed(fit_kwargs.pop("random_state", None))
@@ -606,12 +613,6 @@ def _check_criterion(value) -> str:
     return value
 
 
-def _check_verbose(value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"verbose must be True or False; got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
 def _check_fit_kwargs(fit_kwargs: dict) -> None:
     for name in _SET_BY_SELECT_GMM:
         if name in fit_kwargs:
@@ -652,9 +653,7 @@ class _Progress:
 
     def __init__(self, total: int, criterion: str):
         self.total, self.criterion, self.done = total, criterion, 0
-        self.stream = sys.stdout  # looked up now, so that a redirected stdout (a notebook, capsys) is used
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.width = 0
+        self.line = ProgressLine()
 
     def report(self, row: SelectionRow) -> None:
         self.done += 1
@@ -671,12 +670,7 @@ class _Progress:
                 f"{head} log-likelihood {row.log_likelihood:.4f}  {self.criterion.upper()}"
                 f" {row.criterion(self.criterion):.4f}  ({row.seconds:.2f}s{flags})"
             )
-        if self.live:
-            self.stream.write("\r" + line.ljust(self.width))
-            self.width = max(self.width, len(line))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self.line.report_or_keep(line)
 
     def close(self, chosen: SelectionRow | None) -> None:
         if chosen is None:
@@ -686,5 +680,4 @@ class _Progress:
                 f"chosen: K={chosen.n_components} {chosen.covariance_type}"
                 f" ({self.criterion.upper()} {chosen.criterion(self.criterion):.4f})"
             )
-        self.stream.write(("\r" + line.ljust(self.width) if self.live else line) + "\n")
-        self.stream.flush()
+        self.line.keep(line)
