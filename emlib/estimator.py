@@ -39,6 +39,7 @@ from .gaussian_mixture import GaussianMixtureModel
 from .maximization import m_step
 from .params import GMMParams
 from .result import EMResult
+from .starts import DEFAULT_START, STARTS
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -46,8 +47,8 @@ __all__ = ["GaussianMixture", "NotFittedError"]
 SYMMETRY_TOLERANCE = 1e-10
 #: How far ``weights_init`` may sum from one (scikit-learn's and GMMParams' tolerance).
 WEIGHT_SUM_TOLERANCE = 1e-8
-#: The only value of ``init_params`` emlib implements.
-SEEDING = "k-means++"
+#: scikit-learn's ``init_params`` names that are not emlib start names, and the emlib start each means.
+SKLEARN_INIT_PARAMS = {"kmeans": "k-means", "random_from_data": "random"}
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -260,7 +261,7 @@ class _Progress:
         ``GaussianMixtureModel.objective_is_monotone()`` for this fit's ``reg_covar``: the
         stopping rule the drivers apply (:func:`emlib.drivers.has_converged`).
     start : str
-        How each run starts ("k-means++", "means_init" or "warm start").
+        How each run starts (a start name of ``emlib.starts.STARTS``, "means_init" or "warm start").
     """
 
     def __init__(self, verbose, interval, total_weight, max_iter, tol, monotone, start):
@@ -344,9 +345,13 @@ class GaussianMixture:
       iteration (book eq. :eq:`soft-em-stopping`); scikit-learn stops when the mean
       log-likelihood changes by less than its ``tol=1e-3``. The defaults here (``tol=1e-6``,
       ``max_iter=1000``) are emlib's.
-    - **Seeding** (``init_params``): only ``"k-means++"``, emlib's: weighted k-means++ seeding
-      plus 10 Lloyd iterations on X whitened by the data scale, then one M-step on the hard
-      assignments (scikit-learn's default is a full k-means run, ``"kmeans"``).
+    - **Seeding** (``init_params``): the default is emlib's default start (``fit_gmm``'s
+      ``init``, ``emlib.starts.DEFAULT_START``), and every start of ``emlib.starts.STARTS`` is
+      accepted by name, with the meaning it has in :func:`emlib.fit_gmm` (each seeding runs on X
+      whitened by the data scale and ends with one M-step on hard assignments). scikit-learn's
+      names ``"kmeans"`` and ``"random_from_data"`` are emlib's ``"k-means"`` and ``"random"``;
+      scikit-learn's ``"random"`` (random responsibilities) has no emlib counterpart, and the name
+      means emlib's random-rows start here.
 
     Parameters
     ----------
@@ -364,16 +369,17 @@ class GaussianMixture:
     max_iter : int, default 1000
         Maximum number of EM iterations (0 keeps the starting parameters).
     n_init : int, default 1
-        Number of k-means++ initialisations; the best fit is kept (one without degenerate
+        Number of initialisations (starts drawn by ``init_params``); the best fit is kept (one without degenerate
         components if there is one, see :func:`emlib.fit_gmm`). Must be 1 when a starting point
         is given (``*_init``); ignored (1) on a warm start.
-    init_params : {"k-means++"}, default "k-means++"
-        Seeding method; emlib implements only "k-means++" (any other value is an error).
+    init_params : str, default emlib.starts.DEFAULT_START
+        Name of the start (a key of ``emlib.starts.STARTS``, or scikit-learn's ``"kmeans"`` or
+        ``"random_from_data"``; see above).
     weights_init : array_like of shape (K,), optional
         Starting mixing weights (non-negative, summing to one). Requires ``means_init``.
     means_init : array_like of shape (K, D), optional
         Starting means. With ``means_init`` the fit starts from the given parameters instead of
-        a k-means++ seed; missing weights are uniform, and missing precisions are the M-step
+        a seeding; missing weights are uniform, and missing precisions are the M-step
         covariances (:func:`emlib.m_step`, with this ``reg_covar``) of the hard assignment of
         every row to its nearest mean (Euclidean distance).
     precisions_init : array_like, optional
@@ -381,7 +387,7 @@ class GaussianMixture:
         "full", (D, D) for "tied", (K, D) for "diag", (K,) for "spherical". Requires
         ``means_init``.
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default None
-        Seed of the k-means++ initialisation and of :meth:`sample`. An int makes both
+        Seed of the initialisation and of :meth:`sample`. An int makes both
         reproducible (each call starts from the same seed, as in scikit-learn).
     warm_start : bool, default False
         If True and the estimator is fitted, ``fit`` starts from the fitted parameters (a
@@ -395,6 +401,11 @@ class GaussianMixture:
         with ``tol``) and the time taken.
     verbose_interval : int, default 10
         Iterations between two progress lines.
+    prior : None, "default" or emlib.priors.ConjugatePrior, default None
+        MAP-EM under a conjugate prior (``prior`` of :func:`emlib.fit_gmm`); requires
+        ``reg_covar`` None.
+    stopping : {"increment", "relative", "aitken"}, default "increment"
+        The stopping rule (``stopping`` of :func:`emlib.fit_gmm`, see ``emlib.stopping``).
 
     Attributes
     ----------
@@ -459,7 +470,7 @@ class GaussianMixture:
         reg_covar=None,
         max_iter=1000,
         n_init=1,
-        init_params="k-means++",
+        init_params=DEFAULT_START,
         weights_init=None,
         means_init=None,
         precisions_init=None,
@@ -467,6 +478,8 @@ class GaussianMixture:
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        prior=None,
+        stopping="increment",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -482,6 +495,8 @@ class GaussianMixture:
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.prior = prior
+        self.stopping = stopping
 
     # ------------------------------------------------------------------------------------------
     # scikit-learn's estimator protocol
@@ -648,16 +663,24 @@ class GaussianMixture:
 
     def _check_hyperparameters(self) -> None:
         """The parameters emlib.fit_gmm does not check itself."""
-        if not (isinstance(self.init_params, str) and self.init_params == SEEDING):
-            raise ValueError(
-                f"init_params must be {SEEDING!r}, the only seeding emlib implements (weighted"
-                f" k-means++ plus 10 Lloyd iterations on whitened data); got {self.init_params!r}."
-                " To start from given parameters, pass means_init (and weights_init, precisions_init)."
-            )
+        self._start_name()
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
         check_count(self.verbose, "verbose", minimum=0)
         check_count(self.verbose_interval, "verbose_interval", minimum=1)
+
+    def _start_name(self) -> str:
+        """The emlib start named by ``init_params`` (scikit-learn's aliases mapped), or a ValueError."""
+        name = self.init_params
+        if isinstance(name, str) and name in SKLEARN_INIT_PARAMS:
+            return SKLEARN_INIT_PARAMS[name]
+        if isinstance(name, str) and name in STARTS:
+            return name
+        names = ", ".join(repr(start) for start in (*STARTS, *SKLEARN_INIT_PARAMS))
+        raise ValueError(
+            f"init_params must be one of {names}; got {name!r}. To start from given parameters,"
+            " pass means_init (and weights_init, precisions_init)."
+        )
 
     def _initial_params(self, X: np.ndarray, weights: np.ndarray, k: int, covariance_type: str) -> GMMParams:
         """The starting GMMParams built from weights_init, means_init and precisions_init."""
@@ -767,7 +790,7 @@ class GaussianMixture:
                 )
             init = self._initial_params(X, weights, n_components, covariance_type)
         else:
-            init = SEEDING
+            init = self._start_name()
         rng = _random_generator(self.random_state)
         total_weight = float(weights.sum())
         progress = self._progress(total_weight, warm) if self.verbose else None
@@ -783,6 +806,8 @@ class GaussianMixture:
             random_state=rng,
             sample_weight=weights,
             callback=progress,
+            prior=self.prior,
+            stopping=self.stopping,
         )
         if progress is not None:
             progress.close(result)
@@ -794,7 +819,7 @@ class GaussianMixture:
         model = GaussianMixtureModel(reg_covar=self.reg_covar)  # validates reg_covar
         max_iter = check_count(self.max_iter, "max_iter", minimum=0)
         tol = check_nonnegative_real(self.tol, "tol")
-        start = "warm start" if warm else SEEDING if self.means_init is None else "means_init"
+        start = "warm start" if warm else self._start_name() if self.means_init is None else "means_init"
         monotone = model.objective_is_monotone()
         return _Progress(self.verbose, self.verbose_interval, total_weight, max_iter, tol, monotone, start)
 

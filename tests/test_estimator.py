@@ -421,7 +421,7 @@ def test_get_params_set_params_and_repr():
         "reg_covar": None,
         "max_iter": 1000,
         "n_init": 1,
-        "init_params": "k-means++",
+        "init_params": emlib.starts.DEFAULT_START,
         "weights_init": None,
         "means_init": None,
         "precisions_init": None,
@@ -429,6 +429,8 @@ def test_get_params_set_params_and_repr():
         "warm_start": False,
         "verbose": 0,
         "verbose_interval": 10,
+        "prior": None,
+        "stopping": "increment",
     }
     assert estimator.set_params(n_components=3, covariance_type="tied", reg_covar=1e-3) is estimator
     assert repr(estimator) == "GaussianMixture(n_components=3, covariance_type='tied', reg_covar=0.001)"
@@ -465,6 +467,24 @@ def test_pickle_round_trip(blobs):
     np.testing.assert_array_equal(restored.precisions_cholesky_, estimator.precisions_cholesky_)
     assert restored.get_params() == estimator.get_params()
     assert restored.bic(blobs) == estimator.bic(blobs)
+
+
+@pytest.mark.parametrize(
+    "init_params, start", [("kmeans", "k-means"), ("random_from_data", "random"), ("hc", "hc"), ("emEM", "emEM")]
+)
+def test_init_params_names_the_start_of_fit_gmm(blobs, init_params, start):
+    estimator = GaussianMixture(3, init_params=init_params, random_state=0).fit(blobs)
+    direct = emlib.fit_gmm(blobs, 3, init=start, random_state=0)
+    np.testing.assert_array_equal(estimator.means_, direct.params.means)
+
+
+def test_prior_and_stopping_reach_fit_gmm(blobs):
+    estimator = GaussianMixture(2, covariance_type="diag", prior="default", stopping="aitken", random_state=0)
+    direct = emlib.fit_gmm(blobs, 2, covariance_type="diag", prior="default", stopping="aitken", random_state=0)
+    estimator.fit(blobs)
+    np.testing.assert_array_equal(estimator.covariances_, direct.params.covariances.diagonal(axis1=1, axis2=2))
+    assert estimator.n_iter_ == direct.n_iter
+    assert estimator.lower_bound_ == pytest.approx(direct.objectives[-1] / blobs.shape[0], rel=1e-12)
 
 
 def test_warm_start_continues_the_previous_fit(blobs):
@@ -614,13 +634,13 @@ def test_verbose_prints_progress_live_through_the_callback(blobs, capsys, monkey
     # live: each line is out before the next call of the callback, long before fit returns
     starts = [t for t, (iteration, _) in enumerate(seen) if iteration == 0]
     assert len(starts) == 2
-    assert seen[starts[0] + 1][1] == "Initialization 0 (k-means++)\n"
+    assert seen[starts[0] + 1][1] == f"Initialization 0 ({emlib.starts.DEFAULT_START})\n"
     assert seen[starts[0] + 3][1].startswith("  Iteration 2\t objective per sample")
     # the first run's last line is printed when the second run starts
     assert seen[starts[1] + 1][1].startswith("Initialization 0 converged after")
-    assert seen[starts[1] + 1][1].endswith("Initialization 1 (k-means++)\n")
+    assert seen[starts[1] + 1][1].endswith(f"Initialization 1 ({emlib.starts.DEFAULT_START})\n")
     lines = printed.splitlines()
-    assert lines[0] == "Initialization 0 (k-means++)"
+    assert lines[0] == f"Initialization 0 ({emlib.starts.DEFAULT_START})"
     iteration_lines = [line for line in lines if line.startswith("  Iteration")]
     assert iteration_lines and all(int(line.split()[1]) % 2 == 0 for line in iteration_lines)
     assert all("\t change " in line and "\t time lapse " in line for line in iteration_lines)
@@ -637,7 +657,7 @@ def test_verbose_levels_interval_and_starts(blobs, capsys):
     with pytest.warns(emlib.ConvergenceWarning):
         GaussianMixture(3, random_state=0, verbose=1, verbose_interval=3, max_iter=7, tol=0.0).fit(blobs)
     assert capsys.readouterr().out.splitlines() == [
-        "Initialization 0 (k-means++)",
+        f"Initialization 0 ({emlib.starts.DEFAULT_START})",
         "  Iteration 3",
         "  Iteration 6",
         f"Initialization 0 did not converge after 7 iterations: objective per sample {fit.objectives[-1] / 400:.10g}",
@@ -674,7 +694,11 @@ _M = np.array([[-1.0, 0.0], [1.0, 0.0]])
         ({"reg_covar": "1e-6"}, _X, {}, TypeError, "reg_covar must be a real number"),
         ({"max_iter": -1}, _X, {}, ValueError, "max_iter must be >= 0"),
         ({"n_init": 0}, _X, {}, ValueError, "n_init must be >= 1"),
-        ({"init_params": "kmeans"}, _X, {}, ValueError, "init_params must be 'k-means\\+\\+'"),
+        ({"init_params": "banana"}, _X, {}, ValueError, "init_params must be one of 'random'"),
+        ({"init_params": 3}, _X, {}, ValueError, "init_params must be one of"),
+        ({"prior": "flat"}, _X, {}, ValueError, "prior must be None, 'default'"),
+        ({"prior": "default", "reg_covar": 1e-3}, _X, {}, ValueError, "give either prior or reg_covar"),
+        ({"stopping": "never"}, _X, {}, ValueError, "stopping must be one of"),
         ({"random_state": "seed"}, _X, {}, TypeError, "random_state must be None"),
         ({"random_state": -3}, _X, {}, ValueError, "random_state must be a non-negative integer seed"),
         ({"warm_start": "yes"}, _X, {}, TypeError, "warm_start must be True or False"),
