@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,6 +30,7 @@ import scipy.sparse
 
 import emlib
 from emlib import gradient
+from emlib.priors import ConjugatePrior
 
 # ---------------------------------------------------------------------------------------------
 # Good arguments: two clusters of four points in 2-D (integer-valued, so that the integer-array
@@ -79,6 +80,18 @@ GOOD: dict[str, Any] = {
     "weights": WEIGHTS,
     "means": MEANS,
     "covariances": COVARIANCES,
+    "prior": None,
+    "stopping": "increment",
+    "verbose": False,
+    "grid": [1, 2],  # n_components of select_gmm
+    "covariance_types": ("full", "diag"),
+    "criterion": "bic",
+    "extra": {},  # select_gmm's keyword arguments for fit_gmm
+    "prior_mean": None,
+    "shrinkage": 0.01,
+    "dof": None,
+    "prior_scale": None,
+    "dirichlet": 1.0,
 }
 
 
@@ -170,6 +183,9 @@ TARGETS: dict[str, Target] = {
             callback=a["callback"],
             random_state=a["rng"],  # checked even though init is given
             n_init=a["n_init"],
+            prior=a["prior"],
+            stopping=a["stopping"],
+            verbose=a["verbose"],
         ),
         "X",
         "params",
@@ -183,6 +199,9 @@ TARGETS: dict[str, Target] = {
         "callback",
         "rng",
         "n_init",
+        "prior",
+        "stopping",
+        "verbose",
         params="init",
         rng="random_state",
     ),
@@ -244,10 +263,13 @@ TARGETS: dict[str, Target] = {
         lambda a: emlib.GMMParams(a["weights"], a["means"], a["covariances"]), "weights", "means", "covariances"
     ),
     "GaussianMixtureModel": target(
-        lambda a: emlib.GaussianMixtureModel(a["covariance_type"], a["reg_covar"], a["covariance_prior"]),
+        lambda a: emlib.GaussianMixtureModel(
+            a["covariance_type"], a["reg_covar"], a["covariance_prior"], prior=a["prior"]
+        ),
         "covariance_type",
         "reg_covar",
         "covariance_prior",
+        "prior",
     ),
     # the model's attributes are validated whenever they are set, not only by the constructor
     "GaussianMixtureModel attributes": target(
@@ -263,6 +285,7 @@ TARGETS: dict[str, Target] = {
             tol=a["tol"],
             sample_weight=a["sample_weight"],
             callback=a["callback"],
+            stopping=a["stopping"],
         ),
         "model",
         "X",
@@ -272,6 +295,7 @@ TARGETS: dict[str, Target] = {
         "tol",
         "sample_weight",
         "callback",
+        "stopping",
         params="init",
     ),
     # a GaussianMixtureModel's covariance_prior is checked against X when the model is fitted
@@ -285,6 +309,55 @@ TARGETS: dict[str, Target] = {
     "EMResult.predict": target(lambda a: FIT.predict(a["X"]), "X", "fitted"),
     "EMResult.bic": target(lambda a: FIT.bic(a["X"], sample_weight=a["sample_weight"]), "X", "sample_weight", "fitted"),
     "EMResult.sample": target(lambda a: FIT.sample(a["n"], a["rng"]), "n", "rng", n="n_samples"),
+    "select_gmm": target(
+        lambda a: emlib.select_gmm(
+            a["X"],
+            a["grid"],
+            a["covariance_types"],
+            a["criterion"],
+            verbose=a["verbose"],
+            sample_weight=a["sample_weight"],
+            random_state=0,
+            **a["extra"],
+        ),
+        "X",
+        "grid",
+        "covariance_types",
+        "criterion",
+        "verbose",
+        "sample_weight",
+        "extra",
+        grid="n_components",
+        extra="select_gmm",
+    ),
+    "ConjugatePrior": target(
+        lambda a: ConjugatePrior(
+            mean=a["prior_mean"],
+            shrinkage=a["shrinkage"],
+            dof=a["dof"],
+            scale=a["prior_scale"],
+            dirichlet=a["dirichlet"],
+        ),
+        "prior_mean",
+        "shrinkage",
+        "dof",
+        "prior_scale",
+        "dirichlet",
+        prior_mean="ConjugatePrior mean",
+        shrinkage="ConjugatePrior shrinkage",
+        dof="ConjugatePrior dof",
+        prior_scale="ConjugatePrior scale",
+        dirichlet="ConjugatePrior dirichlet",
+    ),
+    # a ConjugatePrior's mean and scale are checked against X when it is resolved for a fit
+    "ConjugatePrior.resolve": target(
+        lambda a: ConjugatePrior(mean=a["prior_mean"], scale=a["prior_scale"]).resolve(X, 2, "full"),
+        "prior_mean",
+        "prior_scale",
+        "conjugate prior meets X",
+        prior_mean="ConjugatePrior mean",
+        prior_scale="ConjugatePrior scale",
+    ),
     "datasets.sample_gmm": target(
         lambda a: emlib.datasets.sample_gmm(a["params"], a["n"], a["rng"]), "params", "n", "rng"
     ),
@@ -337,7 +410,7 @@ B_PARAMS_TYPE = "`params` or `params_old` not an `emlib.GMMParams`"
 B_PARAMS_DIM = "`params` or `params_old` whose dimension is not the number of columns of `X`"
 B_PARAMS_OLD_K = "`params_old` with another number of components than `params`"
 B_PARAMS_ZERO = "`params` with a component of weight 0"
-B_INIT = '`init` neither a `GMMParams` nor `"k-means++"`'
+B_INIT = "`init` neither a `GMMParams` nor the name of a start in `emlib.starts.STARTS`"
 B_INIT_K = "`init` with another number of components than `n_components`, or with `n_init` > 1"
 B_K_VALUE = "`n_components` of 0 or −1"
 B_K_TYPE = '`n_components` of 2.5, `True`, `"2"` or `None`'
@@ -389,6 +462,21 @@ B_DENSE = "`params` too large for the dense diagnostics (more than 256 MiB)"
 B_GRADIENT_MONOTONE = (
     '`method="ecg"` or `"hybrid"` with an absolute `reg_covar` (an M-step that maximises no objective)'
 )
+B_PRIOR_ARG = '`prior` not `None`, `"default"` or a `ConjugatePrior`'
+B_PRIOR_BOTH = "`prior` given with `reg_covar` > 0"
+B_STOPPING = "An unknown `stopping` rule"
+B_VERBOSE = "`verbose` not `True` or `False` (`fit_gmm`, `select_gmm`)"
+B_GRID_TYPE = "`n_components` of `select_gmm` not an iterable of integers"
+B_GRID_VALUE = "`n_components` of `select_gmm` empty, repeating a value, or with an entry below 1"
+B_TYPES_TYPE = '`covariance_types` a string such as `"full"`'
+B_TYPES_VALUE = "`covariance_types` empty, repeating a type, or with an unknown type"
+B_CRITERION = "An unknown `criterion`"
+B_EXTRA = "A keyword of `select_gmm` that it sets itself (`covariance_type`) or that `fit_gmm` does not take"
+B_CP_POSITIVE = "`ConjugatePrior` `shrinkage` or `dof` zero, negative, NaN or `inf`"
+B_CP_TYPE = "`ConjugatePrior` `shrinkage`, `dof` or `dirichlet` not a number"
+B_CP_DIRICHLET = "`ConjugatePrior` `dirichlet` below 1"
+B_CP_SCALE = "`ConjugatePrior` `scale` not symmetric or not positive definite"
+B_CP_MEETS_X = "`ConjugatePrior` `mean` or `scale` of another dimension than `X`"
 B_GRADIENT_SCORE = '`method="ecg"` or `"hybrid"` with a `model` that has no `score`'
 
 
@@ -585,9 +673,12 @@ ROWS: list[Row] = [
         B_INIT,
         "init",
         ValueError,
-        r"\b{arg}\b must be an emlib\.GMMParams or 'k-means\+\+'",
+        r"\b{arg}\b must be an emlib\.GMMParams or one of 'random', 'k-means\+\+', 'greedy-k-means\+\+',"
+        r" 'k-means', 'k-means-10', 'hc', 'emEM'; got",
         [
             ("init-unknown", "init an unknown string", lambda: {"init": "kmeans"}),
+            ("init-case", "init 'K-means++' (names are case-sensitive)", lambda: {"init": "K-means++"}),
+            ("init-number", "init 3", lambda: {"init": 3}),
             (
                 "init-tuple",
                 "init a tuple (weights, means, covariances)",
@@ -1298,6 +1389,180 @@ ROWS: list[Row] = [
         needs=frozenset({"derivative"}),
         exclude=("log_likelihood_gradient", "projected_gradient", "em_map"),
     ),
+    # --- MAP-EM, stopping rules and progress (fit_gmm, fit_em, the model) -------------------
+    *rows_for(
+        B_PRIOR_ARG,
+        "prior",
+        ValueError,
+        r"\b{arg}\b must be None, 'default', an emlib ConjugatePrior or ResolvedPrior; got 'flat'",
+        [("prior-unknown-string", "prior 'flat'", lambda: {"prior": "flat", "reg_covar": None})],
+    ),
+    *rows_for(
+        B_PRIOR_ARG,
+        "prior",
+        TypeError,
+        r"\b{arg}\b must be None, 'default', an emlib ConjugatePrior or ResolvedPrior; got int",
+        [("prior-number", "prior 3", lambda: {"prior": 3, "reg_covar": None})],
+    ),
+    *rows_for(
+        B_PRIOR_BOTH,
+        "prior",
+        ValueError,
+        r"give either \b{arg}\b or reg_covar > 0, not both",
+        [
+            ("prior-with-reg_covar", "prior 'default' with reg_covar 1e-3", lambda: {"prior": "default"}),
+            (
+                "conjugate-prior-with-reg_covar",
+                "a ConjugatePrior with reg_covar 1e-3",
+                lambda: {"prior": ConjugatePrior(shrinkage=0.1)},
+            ),
+        ],
+    ),
+    *rows_for(
+        B_STOPPING,
+        "stopping",
+        ValueError,
+        r"\b{arg}\b must be one of \('increment', 'relative', 'aitken'\); got",
+        [
+            ("stopping-unknown", "stopping 'never'", lambda: {"stopping": "never"}),
+            ("stopping-case", "stopping 'Aitken' (names are case-sensitive)", lambda: {"stopping": "Aitken"}),
+            ("stopping-number", "stopping 3", lambda: {"stopping": 3}),
+        ],
+    ),
+    *rows_for(
+        B_VERBOSE,
+        "verbose",
+        TypeError,
+        r"\b{arg}\b must be True or False; got",
+        [
+            ("verbose-int", "verbose 1", lambda: {"verbose": 1}),
+            ("verbose-str", "verbose 'yes'", lambda: {"verbose": "yes"}),
+        ],
+    ),
+    # --- select_gmm ------------------------------------------------------------------------
+    *rows_for(
+        B_GRID_TYPE,
+        "grid",
+        TypeError,
+        r"\b{arg}\b must be an iterable of integers|each entry of \b{arg}\b must be an integer",
+        [
+            ("grid-int", "n_components 3", lambda: {"grid": 3}),
+            ("grid-float-entry", "n_components [1.5]", lambda: {"grid": [1.5]}),
+            ("grid-str-entry", "n_components ['2']", lambda: {"grid": ["2"]}),
+        ],
+    ),
+    *rows_for(
+        B_GRID_VALUE,
+        "grid",
+        ValueError,
+        r"\b{arg}\b must hold at least one|\b{arg}\b must not repeat a value|each entry of \b{arg}\b must be >= 1",
+        [
+            ("grid-empty", "n_components []", lambda: {"grid": []}),
+            ("grid-repeat", "n_components [1, 1]", lambda: {"grid": [1, 1]}),
+            ("grid-zero", "n_components [0, 1]", lambda: {"grid": [0, 1]}),
+        ],
+    ),
+    *rows_for(
+        B_TYPES_TYPE,
+        "covariance_types",
+        TypeError,
+        r"\b{arg}\b must be an iterable of names such as \('full', 'tied'\); got the string 'full'",
+        [("covariance_types-string", "covariance_types 'full'", lambda: {"covariance_types": "full"})],
+    ),
+    *rows_for(
+        B_TYPES_VALUE,
+        "covariance_types",
+        ValueError,
+        r"\b{arg}\b must hold at least one|\b{arg}\b must not repeat a type|each entry of \b{arg}\b must be one of",
+        [
+            ("covariance_types-empty", "covariance_types ()", lambda: {"covariance_types": ()}),
+            ("covariance_types-repeat", "covariance_types full twice", lambda: {"covariance_types": ("full", "full")}),
+            ("covariance_types-unknown", "covariance_types ('banana',)", lambda: {"covariance_types": ("banana",)}),
+        ],
+    ),
+    *rows_for(
+        B_CRITERION,
+        "criterion",
+        ValueError,
+        r"\b{arg}\b must be one of \('bic', 'icl'\); got 'aic'",
+        [("criterion-aic", "criterion 'aic'", lambda: {"criterion": "aic"})],
+    ),
+    *rows_for(
+        B_EXTRA,
+        "extra",
+        TypeError,
+        r"\b{arg}\b sets covariance_type itself|\b{arg}\b got unexpected keyword arguments \['banana'\]",
+        [
+            ("extra-covariance_type", "covariance_type='full'", lambda: {"extra": {"covariance_type": "full"}}),
+            ("extra-unknown", "banana=1", lambda: {"extra": {"banana": 1}}),
+        ],
+    ),
+    # --- ConjugatePrior ----------------------------------------------------------------------
+    *[
+        row
+        for argument in ("shrinkage", "dof")
+        for row in rows_for(
+            B_CP_POSITIVE,
+            argument,
+            ValueError,
+            r"\b{arg}\b must be a finite number > 0; got",
+            [
+                (f"{argument}-{label}", f"{argument} {label}", lambda argument=argument, value=value: {argument: value})
+                for label, value in (("0", 0.0), ("neg", -1.0), ("nan", np.nan), ("inf", np.inf))
+            ],
+        )
+    ],
+    *[
+        row
+        for argument in ("shrinkage", "dof", "dirichlet")
+        for row in rows_for(
+            B_CP_TYPE,
+            argument,
+            TypeError,
+            r"\b{arg}\b must be a real number; got str",
+            [(f"{argument}-str", f"{argument} '1'", lambda argument=argument: {argument: "1"})],
+        )
+    ],
+    *rows_for(
+        B_CP_DIRICHLET,
+        "dirichlet",
+        ValueError,
+        r"\b{arg}\b must be >= 1 \(a Dirichlet",
+        [
+            ("dirichlet-half", "dirichlet 0.5", lambda: {"dirichlet": 0.5}),
+            ("dirichlet-zero", "dirichlet 0", lambda: {"dirichlet": 0.0}),
+        ],
+    ),
+    *rows_for(
+        B_CP_SCALE,
+        "prior_scale",
+        ValueError,
+        r"\b{arg}\b must be (symmetric|positive definite)",
+        [
+            (
+                "scale-asymmetric",
+                "scale [[1, .5], [0, 1]]",
+                lambda: {"prior_scale": np.array([[1.0, 0.5], [0.0, 1.0]])},
+            ),
+            ("scale-indefinite", "scale [[1, 2], [2, 1]]", lambda: {"prior_scale": np.array([[1.0, 2.0], [2.0, 1.0]])}),
+        ],
+    ),
+    *rows_for(
+        B_CP_MEETS_X,
+        "prior_scale",
+        ValueError,
+        r"\b{arg}\b is for D = 3 but X has 2 columns",
+        [("scale-3d", "scale I_3 for 2 columns", lambda: {"prior_scale": np.eye(3)})],
+        needs=frozenset({"prior_scale", "conjugate prior meets X"}),
+    ),
+    *rows_for(
+        B_CP_MEETS_X,
+        "prior_mean",
+        ValueError,
+        r"\b{arg}\b has 3 entries but X has 2 columns",
+        [("mean-3d", "mean of 3 entries for 2 columns", lambda: {"prior_mean": [1.0, 2.0, 3.0]})],
+        needs=frozenset({"prior_mean", "conjugate prior meets X"}),
+    ),
     # --- ECG and the EM–ECG hybrid: what the model must supply ------------------------------------
     *rows_for(
         B_GRADIENT_MONOTONE,
@@ -1341,7 +1606,13 @@ def assert_same(actual, expected, path="result"):
             assert_same(a, e, f"{path}[{index}]")
     elif dataclasses.is_dataclass(expected):
         for field in dataclasses.fields(expected):
+            if field.name == "seconds":  # a timing (select_gmm's table), not a result
+                continue
             assert_same(getattr(actual, field.name), getattr(expected, field.name), f"{path}.{field.name}")
+    elif isinstance(expected, Mapping):
+        assert list(actual) == list(expected), path
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{path}[{key!r}]")
     elif isinstance(expected, emlib.GaussianMixtureModel):  # EMResult.model: the same settings
         for name in ("covariance_type", "reg_covar", "covariance_prior"):
             assert_same(getattr(actual, name), getattr(expected, name), f"{path}.{name}")
