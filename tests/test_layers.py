@@ -13,6 +13,7 @@ PACKAGE = pathlib.Path(emlib.__file__).parent
 #: The layers, lowest first. A module may import only modules listed before it.
 ORDER = [
     "_validation",
+    "_progress",
     "_fast",
     "_bayes",
     "params",
@@ -32,6 +33,7 @@ ORDER = [
     "binomial",
     "_units",
     "_kmeans",
+    "starts",
     "fit",
     "selection",
     "plotting",
