@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults clean
+.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ bench-performance: $(STAMP)
 ## bench-defaults: the cases of "Correct fits at default settings" (writes benchmarks/results/default_settings.json)
 bench-defaults: $(STAMP)
 	$(BIN)/python benchmarks/default_settings.py
+
+## bench-panel: fit strategies against the best optima known on seven real data sets (writes benchmarks/results/panel.json)
+bench-panel: $(STAMP)
+	$(BIN)/python benchmarks/panel.py
 
 ## pdf: the book as one PDF through LaTeX (xelatex; Debian's texlive, see .ci/run) in _build/pdf/em-book.pdf,
 ## also copied into the site (_build/html/em-book.pdf, linked from the intro), then its pages checked

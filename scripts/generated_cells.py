@@ -12,8 +12,9 @@
    so that the chapters' glue calls run in Colab too). It is tagged ``remove-cell``: the website does
    not show it, the downloaded and the Colab notebook keep it.
 2. **The stored benchmark results** of the Performance appendix, its second code cell: a copy
-   of ``benchmarks/results/performance.json``, so that the page runs without the repository
-   and without a network (tagged ``remove-cell``).
+   of ``benchmarks/results/performance.json`` and a summary of ``benchmarks/results/panel.json``
+   (the panel of real data sets), so that the page runs without the repository and without a
+   network (tagged ``remove-cell``).
 3. **The "Cite this chapter" box**, the last cell of every chapter (a notebook with a section
    "emlib functions used in this chapter"). It gives a citation of the chapter, the `emlib`
    version and links to the API entries of the functions the chapter lists in that section,
@@ -92,20 +93,54 @@ RESULTS_NOTEBOOK = "performance"
 RESULTS_FILE = "benchmarks/results/performance.json"
 RESULTS_MARKER = "# The stored results of make bench-performance, copied here by scripts/generated_cells.py"
 RESULTS_TAGS = ["remove-cell"]
+PANEL_FILE = "benchmarks/results/panel.json"
+#: The strategies whose every case the page shows (the others only as summaries).
+PANEL_CASES_OF = ("emlib-default", "sklearn-default")
 RESULTS_TEMPLATE = """{marker}
-# from {file}, so that the page runs anywhere, offline too.
+# from {file}, so that the page runs anywhere, offline too; and the summary of {panel_file}.
 import json
 
 results = json.loads(
     {text}
+)
+panel = json.loads(
+    {panel_text}
 )"""
 
 
+def _compact(value) -> str:
+    return repr(json.dumps(value, separators=(",", ":"), ensure_ascii=True, sort_keys=True))
+
+
+def panel_summary() -> dict:
+    """Of ``benchmarks/results/panel.json``: its provenance, each strategy's summary, and the gap of
+    every case for the two defaults (None where the fit raised or was inadmissible)."""
+    stored = json.loads((ROOT / PANEL_FILE).read_text())
+    strategies = stored["strategies"]
+    cases = {
+        name: {
+            key: row["gap"] if row["status"] == "ok" and row["admissible"] else None
+            for key, row in strategies[name]["cases"].items()
+        }
+        for name in PANEL_CASES_OF
+    }
+    return {
+        "provenance": stored["provenance"],
+        "summaries": {name: {"kwargs": entry["kwargs"], **entry["summary"]} for name, entry in strategies.items()},
+        "cases": cases,
+    }
+
+
 def results_cell_source() -> str:
-    """The cell that holds ``benchmarks/results/performance.json`` (compact JSON in a string)."""
+    """The cell that holds ``benchmarks/results/performance.json`` and the panel's summary (compact JSON)."""
     stored = json.loads((ROOT / RESULTS_FILE).read_text())
-    text = json.dumps(stored, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
-    return RESULTS_TEMPLATE.format(marker=RESULTS_MARKER, file=RESULTS_FILE, text=repr(text))
+    return RESULTS_TEMPLATE.format(
+        marker=RESULTS_MARKER,
+        file=RESULTS_FILE,
+        panel_file=PANEL_FILE,
+        text=_compact(stored),
+        panel_text=_compact(panel_summary()),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
