@@ -69,7 +69,7 @@ KMEANS_ATTEMPTS = 10
 LLOYD_ITERATIONS = 10
 #: At most this many Lloyd iterations for "k-means" (scikit-learn's KMeans max_iter).
 LLOYD_MAX_ITER = 300
-#: "hc" clusters at most this many rows (mclust.options("subset")): Ward's clustering takes O(N²) time.
+#: The most rows the hierarchical start clusters (as mclust's subset option), since Ward's clustering takes O(N²) time.
 HC_SUBSET = 2000
 #: Short EM runs of "emEM" (Biernacki, Celeux and Govaert 2003).
 EMEM_STARTS = 10
@@ -144,7 +144,7 @@ def random_start(data, weights, n_components, model, rng) -> GMMParams:
     """The "random" start: K distinct rows drawn ∝ weight, each row labelled by the nearest, then an M-step.
 
     The draws are successive: each is among the rows not equal to a row drawn before
-    (:func:`emlib._kmeans.random_rows`), so that weighted rows are drawn as repeated rows would be.
+    (``emlib._kmeans.random_rows``), so that weighted rows are drawn as repeated rows would be.
 
     Parameters
     ----------
@@ -217,7 +217,7 @@ def hierarchical_start(data, weights, n_components, model, rng) -> GMMParams:
     Model-based hierarchical clustering for the model "EII" (covariances σ²I) merges the pair of
     clusters that least lowers the classification likelihood, which is Ward's criterion (Fraley
     1998, "Algorithms for model-based Gaussian hierarchical clustering", SIAM J. Sci. Comput. 20,
-    270–281; :func:`emlib._kmeans.ward_labels`). On the rows whitened by T it is R mclust's
+    270–281; ``emlib._kmeans.ward_labels``). On the rows whitened by T it is R mclust's
     ``hc(X, modelName = "EII", use = "SPH")`` (partitions checked equal in
     ``tests/test_starts.py``). mclust's default transformation, ``use = "SVD"`` (standardised
     principal components each divided by the square root of its singular value), is not

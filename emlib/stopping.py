@@ -8,7 +8,7 @@ iteration, whether to stop. Each rule looks only at the objectives so far, F_0, 
   of weight is small, Δ_{t+1} / W ≤ tol. Invariant to the data's units (a change of units shifts
   every F_t by the same amount).
 - ``"relative"`` (R's mclust, ``emControl(tol)``): stop when the rise is small relative to the
-  objective itself, |Δ_{t+1}| / (1 + |F_{t+1}|) ≤ tol. Not invariant to the units: rescaling X
+  objective itself, ``|Δ_{t+1}| / (1 + |F_{t+1}|) ≤ tol``. Not invariant to the units: rescaling X
   shifts F_{t+1}, and with it the threshold.
 - ``"aitken"`` (Böhning, Dietz, Schaub, Schlattmann and Lindsay 1994; McLachlan and Peel 2000,
   §2.11; book eq. :eq:`practice-aitken`): near a maximum EM's increments shrink geometrically,
@@ -21,7 +21,7 @@ iteration, whether to stop. Each rule looks only at the objectives so far, F_0, 
 
 For EM and MAP-EM the objective cannot fall except by rounding (``monotone``), so under every
 rule a fall means a fixed point has been reached, and stops. Without that guarantee (an absolute
-``reg_covar``) a fall is not convergence: the rules then measure |Δ|.
+``reg_covar``) a fall is not convergence: the rules then measure ``|Δ|``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def increment(objectives, tol: float, total_weight: float, monotone: bool = True
 
 
 def relative(objectives, tol: float, total_weight: float, monotone: bool = True) -> bool:
-    """mclust's rule: |F_{t+1} − F_t| / (1 + |F_{t+1}|) ≤ tol (``total_weight`` is unused)."""
+    """mclust's rule: ``|F_{t+1} − F_t| / (1 + |F_{t+1}|) ≤ tol`` (``total_weight`` is unused)."""
     change = objectives[-1] - objectives[-2]
     if monotone and change <= 0:
         return True
