@@ -54,6 +54,8 @@ class Units:
             scaled, share = X / bound, weights / weights.sum()
             spread = np.sqrt(np.mean(share @ (scaled - share @ scaled) ** 2))
             length = bound * _power_of_two_near(spread) if spread > 0 else bound
+            if length == 0.0:  # the product underflowed (a subnormal spread): keep the bound
+                length = bound
         with np.errstate(over="ignore"):
             mean_weight = np.mean(weights)
         return cls(length, _power_of_two_near(mean_weight))
