@@ -818,13 +818,13 @@ def test_fit_gmm(case, data):
     if isinstance(params, emlib.GMMParams):
         valid_k = st.one_of(valid_k, st.just(params.n_components))
     bad_k = st.one_of(st.integers(-2, 0), st.integers(n + 1, n + 3), st.sampled_from([True, 2.0, 2.5, None, "2"]))
-    valid_init = st.sampled_from(["k-means++"] * 3 + ([params] if isinstance(params, emlib.GMMParams) else []))
+    valid_init = st.sampled_from([*emlib.starts.STARTS] + ([params] if isinstance(params, emlib.GMMParams) else []))
     kwargs = draw(
         keyword_arguments(
             *pick(
                 ["covariance_type", "max_iter", "tol", "n_init", "random_state", "method", "callback", "trajectory"],
                 n_components=(st.one_of(valid_k, valid_k.map(np.int64)), bad_k),
-                init=(valid_init, st.sampled_from(["random", None, raw])),
+                init=(valid_init, st.sampled_from(["kmeans", "K-means++", None, raw])),
                 reg_covar=(st.one_of(VALID["reg_covar"], st.just(1e-6 * base.scale**2)), INVALID["reg_covar"]),
             ),
             broken_rate=3,
