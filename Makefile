@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel clean
+.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel bench-panel-frontier clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-defaults: $(STAMP)
 ## bench-panel: fit strategies against the best optima known on seven real data sets (writes benchmarks/results/panel.json)
 bench-panel: $(STAMP)
 	$(BIN)/python benchmarks/panel.py
+
+## bench-panel-frontier: how much multi-start search the panel's accuracy goal would take (writes benchmarks/results/panel_frontier.json)
+bench-panel-frontier: $(STAMP)
+	$(BIN)/python benchmarks/panel_frontier.py
 
 ## pdf: the book as one PDF through LaTeX (xelatex; Debian's texlive, see .ci/run) in _build/pdf/em-book.pdf,
 ## also copied into the site (_build/html/em-book.pdf, linked from the intro), then its pages checked

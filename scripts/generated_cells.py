@@ -94,10 +94,12 @@ RESULTS_FILE = "benchmarks/results/performance.json"
 RESULTS_MARKER = "# The stored results of make bench-performance, copied here by scripts/generated_cells.py"
 RESULTS_TAGS = ["remove-cell"]
 PANEL_FILE = "benchmarks/results/panel.json"
+FRONTIER_FILE = "benchmarks/results/panel_frontier.json"
 #: The strategies whose every case the page shows (the others only as summaries).
 PANEL_CASES_OF = ("emlib-default", "sklearn-default")
 RESULTS_TEMPLATE = """{marker}
-# from {file}, so that the page runs anywhere, offline too; and the summary of {panel_file}.
+# from {file}, so that the page runs anywhere, offline too; and the summaries of {panel_file}
+# and {frontier_file}.
 import json
 
 results = json.loads(
@@ -114,7 +116,9 @@ def _compact(value) -> str:
 
 def panel_summary() -> dict:
     """Of ``benchmarks/results/panel.json``: its provenance, each strategy's summary, and the gap of
-    every case for the two defaults (None where the fit raised or was inadmissible)."""
+    every case for the two defaults (None where the fit raised or was inadmissible); of
+    ``benchmarks/results/panel_frontier.json``: each strategy's summary and E-steps, against the
+    best known and against the issue's reference (mclust and scikit-learn only)."""
     stored = json.loads((ROOT / PANEL_FILE).read_text())
     strategies = stored["strategies"]
     cases = {
@@ -124,11 +128,29 @@ def panel_summary() -> dict:
         }
         for name in PANEL_CASES_OF
     }
+    frontier = json.loads((ROOT / FRONTIER_FILE).read_text())["strategies"]
     return {
         "provenance": stored["provenance"],
         "summaries": {name: {"kwargs": entry["kwargs"], **entry["summary"]} for name, entry in strategies.items()},
         "cases": cases,
+        "frontier": {
+            name: {
+                "summary": entry["summary"],
+                "n_estep": entry["n_estep"],
+                "summary_issue_reference": entry["summary_issue_reference"],
+                "worst_case": _worst_case(entry.get("cases")),
+            }
+            for name, entry in frontier.items()
+        },
     }
+
+
+def _worst_case(rows: dict | None) -> str | None:
+    """The case whose admissible fit ends furthest below the best known (None without the cases)."""
+    if not rows:
+        return None
+    admissible = {key: row["gap"] for key, row in rows.items() if row["status"] == "ok" and row["admissible"]}
+    return max(admissible, key=admissible.get)
 
 
 def results_cell_source() -> str:
@@ -138,6 +160,7 @@ def results_cell_source() -> str:
         marker=RESULTS_MARKER,
         file=RESULTS_FILE,
         panel_file=PANEL_FILE,
+        frontier_file=FRONTIER_FILE,
         text=_compact(stored),
         panel_text=_compact(panel_summary()),
     )
