@@ -16,7 +16,14 @@ calls of ``emlib.fit_gmm``, so that nothing in emlib changes to measure it:
    rows' weight, final objective): a component carried by fewer rows than that is a spurious
    maximiser in the making (McLachlan and Peel 2000, §3.10);
 3. the ``n_long`` best continued by ``fit_gmm(X, K, covariance_type, init=params)`` to emlib's
-   default stopping rule, and the best of those by the same ranking returned.
+   default stopping rule, and the best of those by the same ranking returned;
+4. optionally, split-and-merge EM from that fit (SMEM, Ueda, Nakano, Ghahramani and Hinton 2000,
+   "SMEM algorithm for mixture models", Neural Computation 12, 2109–2128; K ≥ 3 only): merge the
+   two components whose responsibilities overlap most (largest r_i · r_j) and split the one whose
+   density fits its rows worst (largest Kullback–Leibler divergence, over the rows, from its
+   normalised responsibilities to its normalised density), for the ``n_candidates`` best such
+   triples in turn; a fit from the first triple that ends higher (by the ranking) replaces the
+   current one, and the search starts again, until no candidate improves (at most ``SMEM_ROUNDS``).
 
 Every result is scored by ``benchmarks/panel.py``'s own rule (admissibility, gap per sample) and
 summarised as there. The cost is reported as E-steps and seconds, beside those of emlib's default
@@ -26,7 +33,7 @@ Each summary is also given against a weaker reference, the issue's literal one: 
 mclust's fit and the 100 scikit-learn runs only (each polished by ML EM), without emlib's own runs.
 
 Usage: ``python benchmarks/panel_frontier.py [--json PATH]``. Results go to
-``benchmarks/results/panel_frontier.json``. Run time: about six minutes on one BLAS thread.
+``benchmarks/results/panel_frontier.json``. Run time: about eight minutes on one BLAS thread.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ import time
 import warnings
 
 import numpy as np
+import scipy.special
+import scipy.stats
 
 import emlib
 
@@ -52,11 +61,13 @@ SHORT_ITER = 20
 SHORT_TOL = 1e-3
 #: The strategies of benchmarks/results/panel.json whose E-step count there is the whole cost of the fit.
 COUNTED_IN_FULL = ("emlib-default", "sklearn-default")
-#: name -> (short runs, long runs)
+SMEM_ROUNDS = 10
+#: name -> (short runs, long runs, SMEM candidate triples per round; 0 for no SMEM)
 STRATEGIES = {
-    "emEM mixed 20/2": (20, 2),
-    "emEM mixed 30/3": (30, 3),
-    "emEM mixed 100/5": (100, 5),
+    "emEM mixed 20/2": (20, 2, 0),
+    "emEM mixed 30/3": (30, 3, 0),
+    "emEM mixed 100/5": (100, 5, 0),
+    "emEM mixed 20/2 + SMEM": (20, 2, 10),
 }
 
 
@@ -68,7 +79,7 @@ def rank(fit: emlib.EMResult, X: np.ndarray) -> tuple:
 
 
 def heavy_emem(X: np.ndarray, covariance_type: str, n_components: int, n_short: int, n_long: int):
-    """The strategy above; returns (params, E-steps) of the chosen fit."""
+    """Steps 1 to 3 above; returns the chosen fit (an EMResult) and the E-steps spent."""
     rng = np.random.default_rng(0)
     short_runs, n_estep = [], 0
     for i in range(n_short):
@@ -89,7 +100,63 @@ def heavy_emem(X: np.ndarray, covariance_type: str, n_components: int, n_short: 
         fit = emlib.fit_gmm(X, n_components, covariance_type=covariance_type, init=short.params)
         n_estep += fit.n_evaluations + 1
         long_runs.append(fit)
-    return max(long_runs, key=lambda fit: rank(fit, X)).params, n_estep
+    return max(long_runs, key=lambda fit: rank(fit, X)), n_estep
+
+
+def smem_candidates(fit: emlib.EMResult, X: np.ndarray, n_candidates: int) -> list[tuple[int, int, int]]:
+    """The (i, j, k) to try, best first: merge i and j (largest overlap r_i · r_j), split k ∉ {i, j} (worst fit)."""
+    responsibilities, params = fit.posterior, fit.params
+    n_components = params.weights.size
+    overlap = responsibilities.T @ responsibilities
+    merges = sorted(
+        ((overlap[i, j], i, j) for i in range(n_components) for j in range(i + 1, n_components)), reverse=True
+    )
+    misfit = []
+    for k in range(n_components):
+        share = responsibilities[:, k] / responsibilities[:, k].sum()
+        log_density = scipy.stats.multivariate_normal(params.means[k], params.covariances[k]).logpdf(X)
+        log_density -= scipy.special.logsumexp(log_density)  # the density, normalised over the rows
+        kept = share > 0
+        misfit.append((float(np.sum(share[kept] * (np.log(share[kept]) - log_density[kept]))), k))
+    splits = sorted(misfit, reverse=True)
+    triples = [(i, j, k) for _, i, j in merges for _, k in splits if k not in (i, j)]
+    return triples[:n_candidates]
+
+
+def merged_and_split(params: emlib.GMMParams, i: int, j: int, k: int) -> emlib.GMMParams:
+    """Components i and j replaced by their moment-matched merge, k by two halves along its major axis."""
+    w, m, S = params.weights, params.means, params.covariances
+    weight = w[i] + w[j]
+    mean = (w[i] * m[i] + w[j] * m[j]) / weight
+    covariance = sum(w[c] * (S[c] + np.outer(m[c] - mean, m[c] - mean)) for c in (i, j)) / weight
+    values, vectors = np.linalg.eigh(S[k])
+    axis = vectors[:, -1] * np.sqrt(values[-1])
+    half = S[k] - 0.25 * np.outer(axis, axis)  # each half keeps the spread across the axis
+    kept = [c for c in range(w.size) if c not in (i, j, k)]
+    return emlib.GMMParams(
+        np.concatenate([w[kept], [weight, w[k] / 2, w[k] / 2]]),
+        np.concatenate([m[kept], [mean, m[k] + 0.5 * axis, m[k] - 0.5 * axis]]),
+        np.concatenate([S[kept], [covariance, half, half]]),
+    )
+
+
+def smem(fit: emlib.EMResult, X: np.ndarray, covariance_type: str, n_candidates: int):
+    """Step 4 above from ``fit``; returns the final fit and the E-steps spent."""
+    n_components, n_estep = fit.params.weights.size, 0
+    if n_candidates == 0 or n_components < 3:
+        return fit, n_estep
+    for _ in range(SMEM_ROUNDS):
+        for i, j, k in smem_candidates(fit, X, n_candidates):
+            candidate = emlib.fit_gmm(
+                X, n_components, covariance_type=covariance_type, init=merged_and_split(fit.params, i, j, k)
+            )
+            n_estep += candidate.n_evaluations + 1
+            if rank(candidate, X) > rank(fit, X):
+                fit = candidate
+                break
+        else:  # no candidate improved
+            return fit, n_estep
+    return fit, n_estep
 
 
 def issue_reference(case: dict) -> float:
@@ -116,12 +183,14 @@ def summary_against(rows: dict, reference: dict, best_of) -> dict:
     return summary
 
 
-def run_case(X, covariance_type, n_components, n_short, n_long, best) -> dict:
+def run_case(X, covariance_type, n_components, n_short, n_long, n_candidates, best) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", emlib.ConvergenceWarning)  # the short runs stop at max_iter by design
         warnings.simplefilter("ignore", emlib.DegenerateFitWarning)  # counted by the ranking and the rule
         began = time.perf_counter()
-        params, n_estep = heavy_emem(X, covariance_type, n_components, n_short, n_long)
+        fit, n_estep = heavy_emem(X, covariance_type, n_components, n_short, n_long)
+        fit, n_smem = smem(fit, X, covariance_type, n_candidates)
+        params, n_estep = fit.params, n_estep + n_smem
         seconds = time.perf_counter() - began
     log_likelihood = float(emlib.log_likelihood(X, params))
     verdict = panel.admissibility(params, X)
@@ -167,17 +236,18 @@ def main(argv=None) -> int:
                 "n_estep": sum(row["n_estep"] for row in rows.values()) if name in COUNTED_IN_FULL else None,
                 "summary_issue_reference": summary_against(rows, reference, issue_reference),
             }
-    for name, (n_short, n_long) in STRATEGIES.items():
+    for name, (n_short, n_long, n_candidates) in STRATEGIES.items():
         rows = {}
         for dataset, covariance_type, k in panel.cases(data):
             key = panel.case_key(dataset, covariance_type, k)
             best = reference["cases"][key]["best_loglik"]
-            rows[key] = run_case(data[dataset], covariance_type, k, n_short, n_long, best)
+            rows[key] = run_case(data[dataset], covariance_type, k, n_short, n_long, n_candidates, best)
         summary = panel.summarise(list(rows.values()))
         summary["meets_target"] = panel.meets_target(summary)
         results["strategies"][name] = {
             "short_runs": n_short,
             "long_runs": n_long,
+            "smem_candidates": n_candidates,
             "summary": summary,
             "n_estep": sum(row["n_estep"] for row in rows.values()),
             "summary_issue_reference": summary_against(rows, reference, issue_reference),

@@ -4,12 +4,12 @@ One model interface (:class:`LatentVariableModel`: an E-step that returns expect
 statistics with the log-likelihood, an M-step from those statistics) and one family of
 drivers over it (EM, classification EM, SQUAREM, ECG and the EM–ECG hybrid: :func:`fit_em`,
 :func:`run_ecg`, :func:`run_hybrid`). The Gaussian mixture (:func:`fit_gmm`, the
-scikit-learn-style estimator :class:`GaussianMixture`) and the binomial mixture are models on
-that interface. Everything is computed in log space from validated
+scikit-learn-style estimator :class:`GaussianMixture`), the binomial mixture and Dempster, Laird
+and Rubin's genetic-linkage multinomial (:class:`GeneticLinkage`) are models on that interface. Everything is computed in log space from validated
 inputs, and every function names, in its docstring, the book equation it implements.
 """
 
-from . import datasets, information, plotting, selection, stopping
+from . import datasets, information, linkage, plotting, selection, stopping
 from .binomial import BinomialMixture, BinomialMixtureParams
 from .bound import complete_log_likelihood, elbo, expected_complete_log_likelihood, posterior_kl
 from .drivers import ConvergenceWarning, fit_em, run_ecg, run_hybrid
@@ -17,6 +17,7 @@ from .estimator import GaussianMixture
 from .expectation import component_log_densities, e_step, hard_assignments, log_likelihood
 from .fit import DegenerateFitWarning, fit_gmm
 from .gaussian_mixture import GaussianMixtureModel
+from .linkage import GeneticLinkage, LinkageParams
 from .maximization import m_step
 from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError
@@ -37,7 +38,9 @@ __all__ = [
     "GMMParams",
     "GaussianMixture",
     "GaussianMixtureModel",
+    "GeneticLinkage",
     "LatentVariableModel",
+    "LinkageParams",
     "ModelSelection",
     "MixtureModel",
     "SelectionRow",
@@ -54,6 +57,7 @@ __all__ = [
     "hard_assignments",
     "icl",
     "information",
+    "linkage",
     "log_likelihood",
     "m_step",
     "plotting",

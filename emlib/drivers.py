@@ -372,6 +372,21 @@ def _lacks(model, name: str) -> bool:
     return method is None or method is getattr(LatentVariableModel, name, None)
 
 
+#: The optional methods of the interface that each driver needs (ECG's are checked by _check_gradient_model).
+_NEEDS = {"hard": ("classification",), "squarem": ("flatten", "unflatten")}
+
+
+def _check_model_supports(model, method: str) -> None:
+    """A TypeError naming what is missing when ``model`` lacks an optional method that ``method`` needs."""
+    missing = [name for name in _NEEDS.get(method, ()) if _lacks(model, name)]
+    if missing:
+        what = "its hard E-step" if method == "hard" else "flat coordinates to extrapolate in"
+        raise TypeError(
+            f"method {method!r} needs the model's {', '.join(missing)} ({what}); {type(model).__name__}"
+            f" has no {' or '.join(missing)} (see emlib.LatentVariableModel)"
+        )
+
+
 def _check_gradient_model(model, method: str) -> None:
     """ECG needs flat coordinates, the score, the prior's score if there is a prior, and a monotone objective."""
     missing = [name for name in ("flatten", "unflatten", "score") if _lacks(model, name)]
@@ -586,9 +601,10 @@ def fit_em(
     """
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"model must be an emlib.LatentVariableModel; got {type(model).__name__}")
+    method = _check_method(method)
+    _check_model_supports(model, method)
     data = model.check_data(X)
     model.check_params(data, init, name="init")
-    method = _check_method(method)
     max_iter = check_count(max_iter, "max_iter", minimum=0)
     tol = check_nonnegative_real(tol, "tol")
     stopping = check_stopping(stopping)

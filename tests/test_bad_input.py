@@ -55,6 +55,8 @@ MODEL = emlib.GaussianMixtureModel("full", reg_covar=1e-3)
 FIT = emlib.fit_gmm(X, 2, init=PARAMS, reg_covar=1e-3)  # an EMResult, for its methods
 COINS = emlib.BinomialMixture(n_trials=10)
 COIN_PARAMS = emlib.BinomialMixtureParams([0.5, 0.5], [0.3, 0.7])
+LINKAGE = emlib.GeneticLinkage()
+RAO_COUNTS = np.array(emlib.linkage.RAO_COUNTS)
 
 GOOD: dict[str, Any] = {
     "X": X,
@@ -92,6 +94,9 @@ GOOD: dict[str, Any] = {
     "dof": None,
     "prior_scale": None,
     "dirichlet": 1.0,
+    "cells": np.repeat(np.arange(4), RAO_COUNTS),  # X of GeneticLinkage: Rao's 197 animals
+    "pi": 0.5,
+    "counts": RAO_COUNTS,
 }
 
 
@@ -350,6 +355,16 @@ TARGETS: dict[str, Target] = {
         dirichlet="ConjugatePrior dirichlet",
     ),
     # a ConjugatePrior's mean and scale are checked against X when it is resolved for a fit
+    "fit_em[GeneticLinkage]": target(
+        lambda a: emlib.fit_em(LINKAGE, a["cells"], emlib.LinkageParams(a["pi"])), "cells", "pi", cells="X"
+    ),
+    "LinkageParams": target(lambda a: emlib.LinkageParams(a["pi"]), "pi"),
+    "GeneticLinkage.maximum_likelihood": target(
+        lambda a: emlib.GeneticLinkage.maximum_likelihood(a["counts"]), "counts"
+    ),
+    "GeneticLinkage.information": target(
+        lambda a: emlib.GeneticLinkage.information(a["counts"], emlib.LinkageParams(a["pi"])), "counts", "pi"
+    ),
     "ConjugatePrior.resolve": target(
         lambda a: ConjugatePrior(mean=a["prior_mean"], scale=a["prior_scale"]).resolve(X, 2, "full"),
         "prior_mean",
@@ -478,6 +493,24 @@ B_CP_DIRICHLET = "`ConjugatePrior` `dirichlet` below 1"
 B_CP_SCALE = "`ConjugatePrior` `scale` not symmetric or not positive definite"
 B_CP_MEETS_X = "`ConjugatePrior` `mean` or `scale` of another dimension than `X`"
 B_GRADIENT_SCORE = '`method="ecg"` or `"hybrid"` with a `model` that has no `score`'
+B_METHOD_PIECES = (
+    '`method="hard"` or `"squarem"` with a `model` that has no hard E-step (`classification`) or no'
+    " `flatten` and `unflatten`"
+)
+B_LK_CELLS = "`X` of `GeneticLinkage` not cell indices 0 to 3 (4, −1 or 0.5), or empty"
+B_LK_BOUNDARY = "`X` of `GeneticLinkage` with no animal in cells 1 and 2, or none in cells 0 and 3"
+B_LK_PI = "`pi` of `LinkageParams` 0, 1, negative or NaN"
+B_LK_PI_TYPE = "`pi` of `LinkageParams` not a number"
+B_LK_COUNTS_SHAPE = "`counts` not the four cell counts"
+B_LK_COUNTS_VALUE = "`counts` negative, NaN, or with the maximum of the likelihood at π = 0 or 1"
+
+
+class _GaussianMixtureWithoutOptionalPieces(emlib.GaussianMixtureModel):
+    """A model with the interface's defaults for the hard E-step and the flat coordinates (none)."""
+
+    classification = emlib.LatentVariableModel.classification
+    flatten = emlib.LatentVariableModel.flatten
+    unflatten = emlib.LatentVariableModel.unflatten
 
 
 class _GaussianMixtureWithoutScore(emlib.GaussianMixtureModel):
@@ -1588,6 +1621,84 @@ ROWS: list[Row] = [
             for method in ("ecg", "hybrid")
         ],
         needs=frozenset({"model", "method"}),
+    ),
+    *rows_for(
+        B_METHOD_PIECES,
+        "model",
+        TypeError,
+        r"method '(hard|squarem)' needs the \b{arg}\b's (classification|flatten, unflatten) \(.*\);"
+        r" _GaussianMixtureWithoutOptionalPieces has no",
+        [
+            (
+                f"model-no-pieces-{method}",
+                f"method {method!r} with a model without them",
+                lambda method=method: {"model": _GaussianMixtureWithoutOptionalPieces(), "method": method},
+            )
+            for method in ("hard", "squarem")
+        ],
+        needs=frozenset({"model", "method"}),
+    ),
+    # --- the genetic-linkage model -------------------------------------------------------------
+    *rows_for(
+        B_LK_CELLS,
+        "cells",
+        ValueError,
+        r"\b{arg}\b must hold (cell indices|at least one animal)",
+        [
+            ("cells-4", "a cell 4", lambda: {"cells": np.array([0, 1, 4])}),
+            ("cells-negative", "a cell -1", lambda: {"cells": np.array([0, 1, -1])}),
+            ("cells-half", "a cell 0.5", lambda: {"cells": np.array([0.5, 1.0, 3.0])}),
+            ("cells-empty", "no animal", lambda: {"cells": np.array([], dtype=np.intp)}),
+        ],
+    ),
+    *rows_for(
+        B_LK_BOUNDARY,
+        "cells",
+        ValueError,
+        r"\b{arg}\b has no animal \(of positive weight\) in cells (1 and 2|0 and 3)",
+        [
+            ("cells-no-1-2", "cells 0 and 3 only", lambda: {"cells": np.array([0, 0, 3])}),
+            ("cells-no-0-3", "cells 1 and 2 only", lambda: {"cells": np.array([1, 2, 2])}),
+        ],
+    ),
+    *rows_for(
+        B_LK_PI,
+        "pi",
+        ValueError,
+        r"\b{arg}\b must lie strictly between 0 and 1",
+        [
+            (f"pi-{label}", f"pi {label}", lambda value=value: {"pi": value})
+            for label, value in (("0", 0.0), ("1", 1.0), ("negative", -0.5), ("nan", np.nan))
+        ],
+    ),
+    *rows_for(
+        B_LK_PI_TYPE,
+        "pi",
+        TypeError,
+        r"\b{arg}\b must be a real number",
+        [("pi-str", "pi '0.5'", lambda: {"pi": "0.5"}), ("pi-bool", "pi True", lambda: {"pi": True})],
+    ),
+    *rows_for(
+        B_LK_COUNTS_SHAPE,
+        "counts",
+        ValueError,
+        r"\b{arg}\b must (hold the 4 cell counts|be a 1-D array)",
+        [
+            ("counts-three", "three counts", lambda: {"counts": np.array([125, 18, 20])}),
+            ("counts-2d", "a 1 x 4 array", lambda: {"counts": RAO_COUNTS[np.newaxis, :]}),
+        ],
+    ),
+    *rows_for(
+        B_LK_COUNTS_VALUE,
+        "counts",
+        ValueError,
+        r"\b{arg}\b (must be non-negative|contains NaN|\[.*\] put the maximum of the likelihood on the boundary)",
+        [
+            ("counts-negative", "a count -1", lambda: {"counts": np.array([125, -1, 20, 34])}),
+            ("counts-nan", "a count NaN", lambda: {"counts": np.array([125, np.nan, 20, 34])}),
+            ("counts-at-1", "no animal in cells 1, 2", lambda: {"counts": np.array([125, 0, 0, 34])}),
+            ("counts-at-0", "none in cell 3, y1 <= 2 (y2 + y3)", lambda: {"counts": np.array([10, 3, 2, 0])}),
+        ],
     ),
 ]
 

@@ -76,8 +76,10 @@ def test_dlr_iterates_contract_at_the_rate_of_missing_information():
 
 
 def test_drivers_say_which_piece_a_model_lacks():
-    with pytest.raises(NotImplementedError, match="no hard E-step"):
+    with pytest.raises(TypeError, match=r"method 'hard' needs the model's classification \(its hard E-step\); Linkage"):
         emlib.fit_em(Linkage(), LINKAGE, 0.5, method="hard")
+    with pytest.raises(TypeError, match=r"method 'ecg' needs the model's score; Linkage has no score"):
+        emlib.fit_em(Linkage(), LINKAGE, 0.5, method="ecg")
     with pytest.raises(TypeError, match="model must be an emlib.LatentVariableModel"):
         emlib.fit_em(object(), LINKAGE, 0.5)
     with pytest.raises(ValueError, match="method must be one of"):

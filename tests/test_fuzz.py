@@ -35,7 +35,9 @@ convergence_rate, flatten_params, flatten_gradient, unflatten_params (the finite
 with D, K <= 2); fit_em with BinomialMixture and GaussianMixtureModel (every method, callback,
 trajectory; the model's covariance_type, reg_covar and covariance_prior), the models' e_step,
 log_likelihood and sample, the results' predict, score_samples, bic and sample,
-BinomialMixtureParams; datasets.sample_gmm and datasets.old_faithful.
+BinomialMixtureParams; fit_em with GeneticLinkage (every method, "hard" refused), LinkageParams,
+GeneticLinkage.maximum_likelihood and GeneticLinkage.information; datasets.sample_gmm and
+datasets.old_faithful.
 
 The tests at the end draw only valid input, which must be accepted; the known emlib issues that
 the fuzzing found are tests there.
@@ -1490,3 +1492,108 @@ def test_covariance_prior_of_strings_or_complex_numbers(prior):
         warnings.simplefilter("error")
         with pytest.raises(TypeError, match=r"covariance_prior must hold real numbers"):
             emlib.GaussianMixtureModel(covariance_prior=prior)
+
+
+# --------------------------------------------------------------------------
+# the genetic-linkage model (emlib.linkage): drawn inputs, valid or not
+# --------------------------------------------------------------------------
+LINKAGE_FORMS = [
+    "ints", "ints", "ints", "floats", "list", "cell 4", "cell -1", "half", "NaN", "2-D", "strings", "empty",
+    "cells 0 and 3 only", "cells 1 and 2 only",
+]  # fmt: skip
+LINKAGE_PI = st.one_of(
+    st.floats(1e-6, 1 - 1e-6),
+    st.sampled_from([0.0, 1.0, -0.1, 1.5, math.nan, math.inf, "0.5", None, True, np.float32(0.3), 1, [0.5]]),
+)
+
+
+@st.composite
+def linkage_cells(draw):
+    """Cell indices of some animals, in one of ``LINKAGE_FORMS``; returns (cells, number of rows)."""
+    n = draw(st.integers(1, 40))
+    cells = np.random.default_rng(draw(SEEDS)).integers(0, 4, size=n)
+    form = draw(st.sampled_from(LINKAGE_FORMS))
+    if form == "floats":
+        cells = cells.astype(float)
+    elif form == "list":
+        cells = cells.tolist()
+    elif form == "cell 4":
+        cells[0] = 4
+    elif form == "cell -1":
+        cells[-1] = -1
+    elif form == "half":
+        cells = cells + 0.5
+    elif form == "NaN":
+        cells = cells.astype(float)
+        cells[0] = np.nan
+    elif form == "2-D":
+        cells = cells[:, np.newaxis]
+    elif form == "strings":
+        cells = cells.astype(str)
+    elif form == "empty":
+        cells, n = np.array([], dtype=int), 0
+    elif form == "cells 0 and 3 only":
+        cells = 3 * (cells % 2)
+    elif form == "cells 1 and 2 only":
+        cells = 1 + cells % 2
+    return cells, n
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=linkage_cells(), pi=LINKAGE_PI, data=st.data())
+def test_fit_em_genetic_linkage(case, pi, data):
+    cells, n = case
+    model = emlib.GeneticLinkage()
+    init = outcome(emlib.LinkageParams, pi)
+    valid_pi = isinstance(pi, (float, np.floating, int)) and not isinstance(pi, bool) and 0 < pi < 1
+    assert (init is not REJECTED) == valid_pi, (pi, init)
+    if init is REJECTED:
+        return
+    methods = st.sampled_from(["em", "squarem", "ecg", "hybrid", "hard"])  # "hard": a clear TypeError
+    kwargs = data.draw(
+        keyword_arguments(
+            *pick(["max_iter", "tol", "method", "callback", "trajectory"], method=(methods, INVALID["method"]))
+        )
+    )
+    sample_weight = data.draw(sample_weights(n), label="sample_weight")
+    result = outcome(
+        emlib.fit_em, model, cells, init, sample_weight=sample_weight, convergence_warning_ok=True, **kwargs
+    )
+    check_rejected_if_broken(result, kwargs)
+    if kwargs["method"] == "hard":
+        assert result is REJECTED and "needs the model's classification" in str(outcome.error)
+    if result is REJECTED:
+        return
+    assert isinstance(result.params, emlib.LinkageParams) and 0 < result.params.pi < 1
+    check_history(result.log_likelihoods, result.n_iter, max_iter_of(kwargs["max_iter"]), result.converged)
+    if kwargs["method"] == "em":
+        assert np.all(np.diff(result.log_likelihoods) >= -1e-9 * np.maximum(1.0, np.abs(result.log_likelihoods[1:])))
+    if kwargs["trajectory"]:
+        assert len(result.trajectory) == result.n_iter + 1 and result.trajectory[-1] == result.params
+    if isinstance(kwargs["callback"], Recorder):
+        assert [call[0] for call in kwargs["callback"].calls] == list(range(result.n_iter + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.one_of(
+        st.lists(st.integers(0, 10**6), min_size=4, max_size=4), st.lists(st.floats(0, 1e6), min_size=4, max_size=4)
+    ),
+    pi=st.floats(1e-6, 1 - 1e-6),
+)
+def test_valid_counts_are_accepted_by_the_closed_forms(counts, pi):
+    y1, y2, y3, y4 = counts
+    interior = y2 + y3 > 0 and (y4 > 0 or y1 > 2 * (y2 + y3))
+    estimate = outcome(emlib.GeneticLinkage.maximum_likelihood, counts)
+    information = outcome(emlib.GeneticLinkage.information, counts, emlib.LinkageParams(pi))
+    assert (information is not REJECTED) == interior, counts
+    if interior and estimate is REJECTED:  # an interior maximum too close to 0 or 1 for float64
+        assert "which float64 cannot hold strictly between 0 and 1" in str(outcome.error), counts
+        assert min(counts[3], counts[1] + counts[2]) < 1e-250 * max(counts), counts
+        return
+    assert (estimate is not REJECTED) == interior, counts
+    if interior:
+        assert 0 < estimate.pi < 1
+        assert all(math.isfinite(value) for value in information.values())
+        assert information["complete"] > 0 and information["missing"] >= 0
+        assert information["observed"] == pytest.approx(information["complete"] - information["missing"])

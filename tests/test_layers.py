@@ -31,6 +31,7 @@ ORDER = [
     "drivers",
     "gaussian_mixture",
     "binomial",
+    "linkage",
     "_units",
     "_kmeans",
     "starts",
