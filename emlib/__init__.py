@@ -17,7 +17,7 @@ from .estimator import GaussianMixture
 from .expectation import component_log_densities, e_step, hard_assignments, log_likelihood
 from .fit import DegenerateFitWarning, fit_gmm
 from .gaussian_mixture import GaussianMixtureModel
-from .linkage import GeneticLinkage, LinkageParams
+from .linkage import GeneticLinkage, LinkageParams, LinkageStatistics
 from .maximization import m_step
 from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError
@@ -41,6 +41,7 @@ __all__ = [
     "GeneticLinkage",
     "LatentVariableModel",
     "LinkageParams",
+    "LinkageStatistics",
     "ModelSelection",
     "MixtureModel",
     "SelectionRow",
