@@ -27,10 +27,27 @@ import numpy as np
 from ._validation import as_float_array
 from .model import EStep, LatentVariableModel
 
-__all__ = ["RAO_COUNTS", "GeneticLinkage", "LinkageParams", "LinkageStatistics"]
+__all__ = ["DLR_TABLE_1", "RAO_COUNTS", "GeneticLinkage", "LinkageParams", "LinkageStatistics"]
 
 #: Rao's counts of the four cells, 197 animals (DLR 1977, §1).
 RAO_COUNTS = (125, 18, 20, 34)
+
+#: Table 1 of DLR (1977, p. 2), "The EM algorithm in a simple case", as the paper prints it (typed here):
+#: rows (p, π^(p), π* − π^(p), (π^(p+1) − π*) ÷ (π^(p) − π*)) of the iterates from π^(0) = 0.5, the
+#: ratio None where the paper prints a dash. The paper's deviation column heads "π^(p) − π*" but
+#: prints its absolute value (every iterate lies below π*). Strings keep the printed digits; five of them
+#: differ by one unit in the ninth decimal from exact arithmetic (``tests/test_linkage.py`` lists which).
+DLR_TABLE_1 = (
+    (0, "0.500000000", "0.126821498", "0.1465"),
+    (1, "0.608247423", "0.018574075", "0.1346"),
+    (2, "0.624321051", "0.002500447", "0.1330"),
+    (3, "0.626488879", "0.000332619", "0.1328"),
+    (4, "0.626777323", "0.000044176", "0.1328"),
+    (5, "0.626815632", "0.000005866", "0.1328"),
+    (6, "0.626820719", "0.000000779", None),
+    (7, "0.626821395", "0.000000104", None),
+    (8, "0.626821484", "0.000000014", None),
+)
 _N_CELLS = 4
 
 

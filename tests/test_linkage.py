@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy.stats import multinomial
 
 import emlib
-from emlib.linkage import RAO_COUNTS, GeneticLinkage, LinkageParams
+from emlib.linkage import DLR_TABLE_1, RAO_COUNTS, GeneticLinkage, LinkageParams
 
 mpmath.mp.dps = 50
 MODEL = GeneticLinkage()
@@ -54,6 +54,37 @@ def test_em_iterates_from_one_half_are_dlr_table_1():
     np.testing.assert_allclose(got, [float(value) for value in expected], rtol=0, atol=1e-14)
     assert round(got[1], 9) == 0.608247423  # the first step, by hand: (125·0.2 + 34) / (125·0.2 + 72) = 59/97
     assert got[1] == pytest.approx(59 / 97, abs=1e-15)
+
+
+def _printed_digits(value: mpmath.mpf, like: str) -> int:
+    """``value`` rounded to the decimals of the printed string ``like``, in units of its last place."""
+    decimals = len(like.split(".")[1])
+    return int(mpmath.nint(value * 10**decimals))
+
+
+def test_dlr_table_1_as_printed_is_the_exact_iteration_up_to_five_last_digits():
+    # DLR 1977, Table 1, typed from the paper (emlib.linkage.DLR_TABLE_1), against the exact iteration at
+    # 50 digits: every printed entry is the exact value rounded, except five (π^(p) at p = 2, 4 and 7, and its
+    # deviation at p = 2 and 7) one unit off in the ninth decimal, the paper's arithmetic; the ratios are exact
+    iterates = [mpmath.mpf("0.5")]
+    while len(iterates) < len(DLR_TABLE_1) + 1:
+        iterates.append(em_map(iterates[-1]))
+    deviations = [PI_STAR - value for value in iterates]
+    off_by_one = set()
+    for p, printed_pi, printed_deviation, printed_ratio in DLR_TABLE_1:
+        for column, exact, printed in (
+            ("pi", iterates[p], printed_pi),
+            ("deviation", deviations[p], printed_deviation),
+        ):
+            units = _printed_digits(exact, printed) - int(printed.replace(".", ""))
+            assert abs(units) <= 1, (p, column, printed, exact)
+            if units:
+                off_by_one.add((p, column))
+        if printed_ratio is not None:
+            ratio = deviations[p + 1] / deviations[p]
+            assert _printed_digits(ratio, printed_ratio) == int(printed_ratio.replace(".", "")), (p, printed_ratio)
+    assert off_by_one == {(2, "pi"), (2, "deviation"), (4, "pi"), (7, "pi"), (7, "deviation")}
+    assert all(value < PI_STAR for value in iterates)  # so the printed deviations are π* − π^(p)
 
 
 def test_the_maximum_is_the_closed_form_root():
