@@ -24,12 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from ._missing import MissingData, check_observed_columns
 from .params import GMMParams, SingularCovarianceError
 
 __all__ = [
     "RELATIVE_REG_COVAR",
     "Regulariser",
     "data_scale",
+    "observed_data_scale",
     "singular_covariance_error",
 ]
 
@@ -90,6 +92,74 @@ def data_scale(X: np.ndarray, weights: np.ndarray, covariance_type: str) -> np.n
     if _has_full_rank(covariance, variances):
         return covariance
     return covariance + np.diag(variances)
+
+
+def _pairwise_moments(data: MissingData, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column means and the pairwise-complete covariance of data with missing entries, shapes (D,) and (D, D).
+
+    Entry (i, j) is the weighted covariance of columns i and j over the rows where both are
+    observed (0 where no row observes both); its diagonal is each column's variance over its
+    observed rows. Each column is first centred on its own observed mean.
+    """
+    observed = data.observed.astype(np.float64)
+    present = observed * weights[:, np.newaxis]  # w_n on the observed entries
+    totals = weights @ observed  # Σ_n w_n over the rows observing column i
+    mean = (present * data.zero_filled()).sum(axis=0) / totals
+    centred = np.where(data.observed, data.values - mean, 0.0)
+    shared = present.T @ observed  # Σ w over the rows observing both i and j
+    sums = (centred * weights[:, np.newaxis]).T @ observed  # (i, j): Σ w x_i over the rows observing both
+    products = (centred * weights[:, np.newaxis]).T @ centred
+    with np.errstate(divide="ignore", invalid="ignore"):
+        covariance = np.where(shared > 0, products / shared - (sums / shared) * (sums.T / shared), 0.0)
+        column_mean = mean + np.diagonal(sums) / totals
+    return column_mean, 0.5 * (covariance + covariance.T)
+
+
+def observed_data_scale(data: MissingData, weights: np.ndarray, covariance_type: str) -> np.ndarray:
+    """The data scale T of book eq. :eq:`soft-em-data-scale` from the observed entries of data with missing values.
+
+    With nothing missing, :func:`data_scale` itself. Otherwise T is built as :func:`data_scale`
+    builds it, from the per-column variances over each column's observed rows and, for "full"
+    and "tied", the pairwise-complete covariance (each pair of columns over the rows observing
+    both). That matrix need not be positive definite; when it is not of full rank (by the test
+    of :func:`data_scale`), T is C + diag(v) if that is, else diag(v). Under x ↦ A x + b with A
+    diagonal or a permutation (and the missing entries moving with their columns) every one of
+    these transforms as A T Aᵀ, so the fit stays equivariant under those maps.
+
+    Raises
+    ------
+    ValueError
+        If a column has no observed entry among the rows of positive weight (naming it).
+    """
+    if data.complete:
+        return data_scale(data.values, weights, covariance_type)
+    check_observed_columns(data.observed, weights > 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, covariance = _pairwise_moments(data, weights)
+    if not (np.all(np.isfinite(covariance)) and np.all(np.isfinite(mean))):
+        raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
+    with np.errstate(over="ignore", under="ignore"):
+        variances = _variances_with_fallback(np.diagonal(covariance).copy(), mean)
+    if not np.all(np.isfinite(variances)):
+        raise ValueError(
+            "X has no spread and its values overflow float64 when squared (near 1e154 or beyond); rescale X"
+        )
+    if not np.all(variances >= np.finfo(np.float64).tiny):
+        raise ValueError(
+            "X's variances underflow float64 (its spread is near 1e-154 or below, so its variances are below"
+            " 1e-308); rescale X"
+        )
+    n_features = data.shape[1]
+    if covariance_type == "spherical":
+        return float(np.mean(variances)) * np.eye(n_features)
+    if covariance_type == "diag":
+        return np.diag(variances)
+    if _has_full_rank(covariance, variances):
+        return covariance
+    widened = covariance + np.diag(variances)
+    if _has_full_rank(widened, np.diagonal(widened)):
+        return widened
+    return np.diag(variances)
 
 
 def _variances_with_fallback(variances: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -60,6 +60,33 @@ class Units:
             mean_weight = np.mean(weights)
         return cls(length, _power_of_two_near(mean_weight))
 
+    @classmethod
+    def of_observed(cls, X: np.ndarray, weights: np.ndarray) -> Units:
+        """:meth:`of` for rows with missing (NaN) entries: the spread of each column over its observed rows.
+
+        With nothing missing it is :meth:`of` itself. Every column must have an observed entry.
+        """
+        observed = ~np.isnan(X)
+        if np.all(observed):
+            return cls.of(X, weights)
+        largest = float(np.nanmax(np.abs(X)))
+        if largest == 0.0:
+            length = 1.0
+        else:
+            bound = _power_of_two_below(largest)
+            scaled = np.where(observed, X / bound, 0.0)
+            shares = observed * weights[:, np.newaxis]
+            shares = shares / shares.sum(axis=0)
+            means = np.sum(shares * scaled, axis=0)
+            deviations = np.where(observed, scaled - means, 0.0)
+            spread = np.sqrt(np.mean(np.sum(shares * deviations**2, axis=0)))
+            length = bound * _power_of_two_near(spread) if spread > 0 else bound
+            if length == 0.0:
+                length = bound
+        with np.errstate(over="ignore"):
+            mean_weight = np.mean(weights)
+        return cls(length, _power_of_two_near(mean_weight))
+
     def data(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             return X / self.length

@@ -19,6 +19,7 @@ __all__ = [
     "check_data",
     "check_flag",
     "check_labels",
+    "check_missing",
     "check_mixture_weights",
     "check_nonnegative_real",
     "check_positive_real",
@@ -31,18 +32,23 @@ __all__ = [
 ]
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+#: What a NaN entry of X means: "error" (the default: a NaN is an error) or "em" (missing at random,
+#: marginalised exactly in the E-step, ``emlib.missing``).
+MISSING = ("error", "em")
 #: How far mixture weights may sum from one before they are rejected (they are then renormalised):
 #: 1e-8, or, for weights given in a lower precision (float32, float16), the rounding of a sum of K
 #: such numbers, so that weights normalised in float32 are accepted.
 WEIGHT_SUM_TOLERANCE = 1e-8
 
 
-def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarray:
+def as_float_array(value, name: str, ndim: int, copy: bool = False, missing: str | None = None) -> np.ndarray:
     """Convert ``value`` to a finite, C-contiguous float64 array with ``ndim`` dimensions.
 
     Integer (and float) arrays and nested lists are accepted and converted; complex, boolean,
     object and string data are rejected with a ``TypeError``. With ``copy=True`` the result
-    never shares memory with ``value``.
+    never shares memory with ``value``. ``missing`` is the ``missing`` option of the function
+    called (None: it has none): with ``"em"`` a NaN is allowed (a missing entry) and only ±inf is
+    an error; with ``"error"`` the message of a NaN says to pass ``missing="em"``.
     """
     _reject_masked_or_sparse(value, name)
     try:
@@ -59,8 +65,35 @@ def as_float_array(value, name: str, ndim: int, copy: bool = False) -> np.ndarra
         else np.ascontiguousarray(array, dtype=np.float64)
     )
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        _check_nonfinite(array, name, missing)
     return array
+
+
+def _check_nonfinite(array: np.ndarray, name: str, missing: str | None) -> None:
+    """The error for the non-finite entries of ``array`` (none if they are NaN and ``missing="em"``)."""
+    infinite = np.isinf(array)
+    if missing == "em":
+        if np.any(infinite):
+            where = tuple(int(i) for i in np.argwhere(infinite)[0])
+            raise ValueError(
+                f"{name} contains infinite values (at index {where}); with missing='em' only NaN marks a missing"
+                " entry: replace ±inf by NaN if the entry is missing"
+            )
+        return
+    if missing == "error" and not np.any(infinite):
+        where = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
+        raise ValueError(
+            f"{name} contains NaN or infinite values (NaN at index {where}): a NaN is an error unless you pass"
+            " missing='em', which treats every NaN entry as missing at random and marginalises it exactly"
+        )
+    raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def check_missing(missing) -> str:
+    """The ``missing`` option, "error" or "em", or a ValueError naming it."""
+    if not isinstance(missing, str) or missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}; got {missing!r}")
+    return missing
 
 
 def _reject_masked_or_sparse(value, name: str) -> None:
@@ -86,8 +119,11 @@ def input_precision(value) -> float:
     return float(np.finfo(np.float64).eps)
 
 
-def check_data(X, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a finite float64 array of shape (N, D) with N >= 1 and D >= 1."""
+def check_data(X, name: str = "X", missing: str | None = None) -> np.ndarray:
+    """Return ``X`` as a finite float64 array of shape (N, D) with N >= 1 and D >= 1.
+
+    ``missing`` as in :func:`as_float_array`: ``"em"`` lets NaN entries through (missing values).
+    """
     if not isinstance(X, np.ndarray):
         try:
             shape = np.shape(X)
@@ -103,7 +139,7 @@ def check_data(X, name: str = "X") -> np.ndarray:
             f"{name} must be a 2-D array of shape (n_samples, n_features); got {X.ndim}-D array"
             f" with shape {X.shape} (reshape a single feature with X.reshape(-1, 1))"
         )
-    array = as_float_array(X, name, ndim=2)
+    array = as_float_array(X, name, ndim=2, missing=missing)
     n_samples, n_features = array.shape
     if n_samples < 1 or n_features < 1:
         raise ValueError(f"{name} must have at least one row and one column; got shape {array.shape}")

@@ -29,6 +29,7 @@ from ._validation import (
     check_count,
     check_covariance_type,
     check_data,
+    check_missing,
     check_nonnegative_real,
     check_random_state,
     check_sample_weight,
@@ -37,6 +38,7 @@ from .drivers import has_converged
 from .fit import fit_gmm
 from .gaussian_mixture import GaussianMixtureModel
 from .maximization import m_step
+from .missing import MissingGaussianMixtureModel
 from .params import GMMParams
 from .result import EMResult
 from .starts import DEFAULT_START, STARTS
@@ -123,8 +125,8 @@ def _feature_names(X):
     return None
 
 
-def _as_data(X, name: str = "X") -> np.ndarray:
-    """X as a finite float64 (N, D) array, N, D >= 1, with scikit-learn's error messages."""
+def _as_data(X, name: str = "X", missing: str | None = None) -> np.ndarray:
+    """X as a finite float64 (N, D) array, N, D >= 1, with scikit-learn's error messages (NaN allowed if ``missing="em"``)."""
     if _is_sparse(X):
         raise TypeError(f"{name} is a scipy sparse matrix, but GaussianMixture needs dense data; pass {name}.toarray()")
     if not isinstance(X, np.ndarray):  # lists, dataframes, array-likes (masked arrays stay as they are)
@@ -149,7 +151,7 @@ def _as_data(X, name: str = "X") -> np.ndarray:
         raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
     if X.shape[1] == 0:
         raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
-    return check_data(X, name)  # real numbers (integer or float), finite, float64
+    return check_data(X, name, missing=missing)  # real numbers (integer or float), finite (or NaN), float64
 
 
 def _array(value, name: str, shape: tuple) -> np.ndarray:
@@ -406,6 +408,12 @@ class GaussianMixture:
         ``reg_covar`` None.
     stopping : {"increment", "relative", "aitken"}, default "increment"
         The stopping rule (``stopping`` of :func:`emlib.fit_gmm`, see ``emlib.stopping``).
+    missing : {"error", "em"}, default "error"
+        What a NaN in X means (``missing`` of :func:`emlib.fit_gmm`): an error, or an entry
+        missing at random, marginalised exactly (``emlib.missing``). With ``"em"``, ``fit`` and
+        every prediction (:meth:`score`, :meth:`score_samples`, :meth:`predict`,
+        :meth:`predict_proba`, :meth:`bic`, :meth:`aic`) accept NaN, and ``fit_result_.model`` is
+        an :class:`emlib.missing.MissingGaussianMixtureModel`.
 
     Attributes
     ----------
@@ -480,6 +488,7 @@ class GaussianMixture:
         verbose_interval=10,
         prior=None,
         stopping="increment",
+        missing="error",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -497,6 +506,7 @@ class GaussianMixture:
         self.verbose_interval = verbose_interval
         self.prior = prior
         self.stopping = stopping
+        self.missing = missing
 
     # ------------------------------------------------------------------------------------------
     # scikit-learn's estimator protocol
@@ -600,7 +610,7 @@ class GaussianMixture:
             no_validation=False,
             non_deterministic=False,
             requires_fit=True,
-            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=False, positive_only=False),
+            input_tags=InputTags(two_d_array=True, sparse=False, allow_nan=self.missing == "em", positive_only=False),
         )
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -618,7 +628,8 @@ class GaussianMixture:
     def _validate_X(self, X) -> np.ndarray:
         """X for a fitted estimator: feature names and number of features checked as scikit-learn does."""
         self._check_feature_names(X)
-        X = _as_data(X)
+        missing = "em" if isinstance(self.fit_result_.model, MissingGaussianMixtureModel) else "error"
+        X = _as_data(X, missing=missing)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting"
@@ -707,8 +718,17 @@ class GaussianMixture:
         return GMMParams(mixing, means, covariances)
 
     def _nearest_mean_covariances(self, X, weights, means, covariance_type) -> np.ndarray:
-        """M-step covariances of the hard assignment of every row to its nearest mean."""
-        distances = np.column_stack([np.sum((X - mean) ** 2, axis=1) for mean in means])
+        """M-step covariances of the hard assignment of every row to its nearest mean.
+
+        With missing entries (NaN): the distance over each row's observed entries, and the M-step
+        on X with each missing entry replaced by its column's weighted mean.
+        """
+        if np.any(np.isnan(X)):
+            distances = np.column_stack([np.nansum((X - mean) ** 2, axis=1) for mean in means])
+            present = ~np.isnan(X) * weights[:, np.newaxis]
+            X = np.where(np.isnan(X), np.nansum(present * np.nan_to_num(X), axis=0) / present.sum(axis=0), X)
+        else:
+            distances = np.column_stack([np.sum((X - mean) ** 2, axis=1) for mean in means])
         labels = np.argmin(distances, axis=1)
         assignments = np.zeros((X.shape[0], len(means)))
         assignments[np.arange(X.shape[0]), labels] = 1.0
@@ -762,7 +782,8 @@ class GaussianMixture:
             If the fit has a degenerate component (see :func:`emlib.fit_gmm`).
         """
         names = _feature_names(X)
-        X = _as_data(X)
+        missing = check_missing(self.missing)
+        X = _as_data(X, missing=missing)
         weights = check_sample_weight(None if sample_weight is None else np.asarray(sample_weight), X.shape[0])
         self._check_hyperparameters()
         n_components = check_count(self.n_components, "n_components", minimum=1)
@@ -808,6 +829,7 @@ class GaussianMixture:
             callback=progress,
             prior=self.prior,
             stopping=self.stopping,
+            missing=missing,
         )
         if progress is not None:
             progress.close(result)

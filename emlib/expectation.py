@@ -17,7 +17,8 @@ from scipy.linalg import solve_triangular
 
 from . import _fast
 from ._bayes import bayes, log_bayes, map_labels, total_log_likelihood
-from ._validation import check_data, check_labels, check_sample_weight
+from ._missing import check_missing_data, observed_log_densities
+from ._validation import check_data, check_labels, check_missing, check_sample_weight
 from .params import GMMParams, check_gmm_params
 
 __all__ = [
@@ -100,12 +101,21 @@ def component_log_densities(X, params: GMMParams) -> np.ndarray:
     return _fast.gaussian_log_densities(X, params)
 
 
-def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
+def _missing_posterior(X, params: GMMParams):
+    """log p(x_n,o | θ) and the responsibilities of data with missing entries (book eq. :eq:`missing-observed-likelihood`)."""
+    data = check_missing_data(X)
+    check_gmm_params(data.values, params)
+    return data, bayes(observed_log_densities(data, params), _log_weights(params), overwrite=True)
+
+
+def log_likelihood(X, params: GMMParams, *, sample_weight=None, missing: str = "error") -> float:
     """Total log-likelihood log p(X | θ) = Σ_n w_n log Σ_k π_k N(x_n | μ_k, Σ_k).
 
     Book eq. :eq:`gmm-log-likelihood` (with weights, eq. :eq:`soft-em-sample-weights`).
     The inner sum is a log-sum-exp of log π_k + log N(x_n | μ_k, Σ_k), so it neither
-    underflows nor overflows.
+    underflows nor overflows. With ``missing="em"`` a NaN entry is missing at random and
+    integrated out: the observed-data log-likelihood Σ_n w_n log Σ_k π_k N(x_n,o; μ_k,o, Σ_k,oo)
+    of book eq. :eq:`missing-observed-likelihood` (``emlib.missing``).
 
     Parameters
     ----------
@@ -115,27 +125,38 @@ def log_likelihood(X, params: GMMParams, *, sample_weight=None) -> float:
         Mixture parameters with D features.
     sample_weight : array_like of shape (N,), optional
         Non-negative weight w_n of each row (default: all ones). Integer weights give the
-        log-likelihood of the data with each row repeated w_n times.
+        log-likelihood of the data with each row repeated w_n times (missing entries included).
+    missing : {"error", "em"}, default "error"
+        ``"error"``: a NaN in X is an error. ``"em"``: NaN entries are missing at random and
+        marginalised (a row with every entry missing is an error naming it).
 
     Returns
     -------
     float
         The total (not the mean) log-likelihood.
     """
-    X = check_data(X)
-    check_gmm_params(X, params)
+    missing = check_missing(missing)
+    X = check_data(X, missing=missing)
+    if missing == "em" and np.any(np.isnan(X)):
+        data, (log_marginals, _) = _missing_posterior(X, params)
+    else:
+        check_gmm_params(X, params)
+        log_marginals, _ = _posterior(X, params)
     weights = check_sample_weight(sample_weight, X.shape[0])
-    log_marginals, _ = _posterior(X, params)
     return total_log_likelihood(weights, log_marginals, "the log-likelihood of X under params")
 
 
-def e_step(X, params: GMMParams) -> np.ndarray:
+def e_step(X, params: GMMParams, *, missing: str = "error") -> np.ndarray:
     """The E-step: responsibilities γ(z_nk) = p(z_n = k | x_n, θ) by Bayes' theorem.
 
     Book eq. :eq:`soft-em-responsibilities`:
     γ(z_nk) = π_k N(x_n | μ_k, Σ_k) / Σ_j π_j N(x_n | μ_j, Σ_j), evaluated as
     exp(log π_k + log N_k − max_j) / Σ_j exp(log π_j + log N_j − max_j), with one exponential
-    per entry and the largest log-density removed first (``emlib._bayes.bayes``).
+    per entry and the largest log-density removed first (``emlib._bayes.bayes``). With
+    ``missing="em"``, NaN entries are missing at random and marginalised:
+    γ(z_nk) = p(z_n = k | x_n,o, θ) with N(x_n,o; μ_k,o, Σ_k,oo) in place of N(x_n | μ_k, Σ_k)
+    (book eq. :eq:`missing-observed-likelihood`; the conditional moments of the missing entries
+    are :func:`emlib.missing.conditional_moments`).
 
     Parameters
     ----------
@@ -143,13 +164,19 @@ def e_step(X, params: GMMParams) -> np.ndarray:
         Data.
     params : GMMParams
         Current mixture parameters θ.
+    missing : {"error", "em"}, default "error"
+        ``"error"``: a NaN in X is an error. ``"em"``: NaN entries are missing at random (a row
+        with every entry missing is an error naming it).
 
     Returns
     -------
     ndarray of shape (N, K)
         Non-negative responsibilities; each row sums to one.
     """
-    X = check_data(X)
+    missing = check_missing(missing)
+    X = check_data(X, missing=missing)
+    if missing == "em" and np.any(np.isnan(X)):
+        return _missing_posterior(X, params)[1][1]
     check_gmm_params(X, params)
     return _posterior(X, params)[1]
 

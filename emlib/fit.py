@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ._missing import MissingData, check_missing_data, check_observed_columns
 from ._progress import ProgressLine
 from ._units import Units
 from ._validation import (
@@ -14,12 +15,14 @@ from ._validation import (
     check_covariance_type,
     check_data,
     check_flag,
+    check_missing,
     check_nonnegative_real,
     check_random_state,
     check_sample_weight,
 )
 from .drivers import _check_callback, _check_method, _warn_if_not_converged, run
 from .gaussian_mixture import GaussianMixtureModel
+from .missing import MissingGaussianMixtureModel, fill_for_starts
 from .params import GMMParams, check_gmm_params
 from .priors import check_prior
 from .result import EMResult
@@ -51,6 +54,7 @@ def fit_gmm(
     prior=None,
     stopping: str = "increment",
     verbose: bool = False,
+    missing: str = "error",
 ) -> EMResult:
     """Fit a Gaussian mixture to X by EM (default), hard (classification) EM or SQUAREM.
 
@@ -90,6 +94,30 @@ def fit_gmm(
     ``0`` is pure maximum likelihood, which raises :class:`emlib.SingularCovarianceError`
     naming the component that collapsed (singular relative to the data's spread in that
     direction).
+
+    **Missing entries** (``missing="em"``; Ghahramani and Jordan 1994, ``emlib.missing``): a NaN in
+    X is an entry missing at random, integrated out exactly. The objective is the observed-data
+    log-likelihood Σ_n w_n log Σ_k π_k N(x_n,o; μ_k,o, Σ_k,oo) (book eq.
+    :eq:`missing-observed-likelihood`, plus the log-prior), and EM on it is a plain EM whose E-step
+    also gives the conditional moments of the missing entries (eq. :eq:`missing-e-step-moments`)
+    and whose M-step uses them (eq. :eq:`missing-m-step`); K = 1 is the multivariate normal with
+    missing values. The rows are grouped by missingness pattern, one Cholesky factor per pattern
+    and component. Every covariance type and every ``method`` works ("hard": the conditional
+    moments under the chosen component; "ecg" and "hybrid": the score of the observed-data
+    likelihood, by Fisher's identity). Decisions: a row with every entry missing is a ValueError
+    naming it (drop it: it carries no information); a column with every entry missing, in the
+    rows of positive weight, is a ValueError naming it; ±inf stays an error; a weight counts
+    copies of the whole row, missing entries included; the data scale T of the default prior
+    comes from the observed entries (per-column variances and pairwise-complete covariances,
+    ``emlib._regularisation.observed_data_scale``); the starts run on X with each missing entry
+    replaced by its conditional mean under a multivariate normal fitted by a few EM iterations
+    (``emlib.missing.fill_for_starts``; the real model is then fitted from there);
+    the conjugate ``prior=`` is not available. The fit of A x + b (NaN in the same places) is the
+    transformed fit for A diagonal or a permutation (or their product), for every covariance type
+    ("spherical": A = c·P); a general A mixes observed and missing entries, so no such promise
+    holds. With no NaN in X, ``missing="em"`` is the complete-data fit, bit for bit (only
+    ``fit.model`` differs: an :class:`emlib.missing.MissingGaussianMixtureModel`, whose
+    predictions accept NaN).
 
     **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
     soon as the objective per unit of weight rises by no more than ``tol`` in one
@@ -161,6 +189,10 @@ def fit_gmm(
     verbose : bool, default False
         Report progress on standard output: a line per run (its iterations, convergence,
         log-likelihood and time) and, on a terminal, a live line per iteration.
+    missing : {"error", "em"}, default "error"
+        ``"error"``: a NaN in X is a ValueError (which says to pass ``missing="em"``), so a NaN
+        never fits silently. ``"em"``: NaN entries are missing at random and marginalised
+        exactly (see "Missing entries" above); ``posterior`` then holds p(z_n = k | x_n,o).
 
     Returns
     -------
@@ -208,7 +240,11 @@ def fit_gmm(
       power of two. Where the fitted variances themselves cannot be represented in float64
       (X's spread beyond about 1e±150), a ValueError says so.
     """
-    X = check_data(X)
+    missing = check_missing(missing)
+    X = check_data(X, missing=missing)
+    incomplete = missing == "em" and bool(np.any(np.isnan(X)))
+    if incomplete:
+        check_missing_data(X)  # no row with every entry missing
     n_components = check_count(n_components, "n_components", minimum=1)
     covariance_type = check_covariance_type(covariance_type)
     method = _check_method(method)
@@ -222,6 +258,11 @@ def fit_gmm(
     prior = check_prior(prior)
     if prior is not None and reg_covar:
         raise ValueError(f"give either prior or reg_covar > 0, not both (reg_covar={reg_covar!r}, prior={prior!r})")
+    if prior is not None and missing == "em":
+        raise ValueError(
+            "prior (the conjugate prior) is not available with missing='em'; use reg_covar=None (the default"
+            " data-scaled prior, computed from the observed entries) or a number"
+        )
     stopping = check_stopping(stopping)
     verbose = check_flag(verbose, "verbose")
     counted = weights > 0
@@ -230,14 +271,22 @@ def fit_gmm(
             f"n_components ({n_components}) must not exceed the number of rows of X with positive"
             f" sample_weight ({np.count_nonzero(counted)})"
         )
+    if incomplete:
+        check_observed_columns(~np.isnan(X), counted)
     _check_init(X, init, n_components, n_init)
 
     # Everything below works in internal units (emlib._units): exact powers of two near the scales of X and w.
-    units = Units.of(X[counted], weights[counted])
+    units = Units.of_observed(X[counted], weights[counted]) if incomplete else Units.of(X[counted], weights[counted])
     data, data_weights = units.data(X[counted]), units.weights(weights[counted])
     total_weight = float(data_weights.sum())
+    # per row, log p(x_n,o) = log p'(x'_n,o) − |o_n| log s: the change of units counts the observed entries
+    n_observed = float(data_weights @ np.sum(~np.isnan(data), axis=1)) / total_weight if incomplete else X.shape[1]
     internal_reg_covar = None if reg_covar is None else units.absolute_reg_covar(reg_covar)
-    if prior is None:
+    if incomplete:  # emlib.missing: the starts run on the data with imputed entries (fill_for_starts)
+        data = MissingData(data)
+        model = MissingGaussianMixtureModel(covariance_type, internal_reg_covar)
+        resolved, prior_offset = None, 0.0
+    elif prior is None:
         resolved, prior_offset = None, 0.0
         model = GaussianMixtureModel(covariance_type, internal_reg_covar)
     else:  # resolved in the units of X, fitted in internal units (emlib._units)
@@ -249,10 +298,11 @@ def fit_gmm(
         starts = [units.params_in(init)]
     else:
         start = STARTS[init]
-        starts = (start(data, data_weights, n_components, model, rng) for _ in range(n_init))
+        start_data, start_model = _start_data(data, data_weights, model, regulariser) if incomplete else (data, model)
+        starts = (start(start_data, data_weights, n_components, start_model, rng) for _ in range(n_init))
 
     def in_units_of_x(log_likelihood, objective):
-        log_likelihood, objective = units.totals_out([log_likelihood, objective], total_weight, X.shape[1])
+        log_likelihood, objective = units.totals_out([log_likelihood, objective], total_weight, n_observed)
         return log_likelihood, objective - prior_offset
 
     progress = _FitProgress(n_init if not isinstance(init, GMMParams) else 1) if verbose else None
@@ -289,16 +339,21 @@ def fit_gmm(
     _warn_if_degenerate(result.degenerate, prior is not None)
 
     if np.all(counted):
-        posterior = result.posterior
+        posterior = result.posterior.responsibilities if incomplete else result.posterior
     else:  # rows of weight zero: their responsibilities under the fitted parameters
-        posterior = _posterior_of_every_row(model, units.data(X), weights, result.params, method)
-    if resolved is None:
+        every_row = MissingData(units.data(X)) if incomplete else units.data(X)
+        posterior = _posterior_of_every_row(model, every_row, weights, result.params, method)
+    if missing == "em":  # predictions of the fit accept NaN
+        fitted_model = MissingGaussianMixtureModel(
+            covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
+        )
+    elif resolved is None:
         fitted_model = GaussianMixtureModel(
             covariance_type, reg_covar, covariance_prior=units.prior_out(regulariser.prior_scale)
         )
     else:
         fitted_model = GaussianMixtureModel(covariance_type, prior=resolved)
-    return _in_units_of_x(result, units, fitted_model, posterior, total_weight, X.shape[1], prior_offset)
+    return _in_units_of_x(result, units, fitted_model, posterior, total_weight, n_observed, prior_offset)
 
 
 def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
@@ -311,6 +366,20 @@ def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
     elif not (isinstance(init, str) and init in STARTS):
         names = ", ".join(repr(name) for name in STARTS)
         raise ValueError(f"init must be an emlib.GMMParams or one of {names}; got {init!r}")
+
+
+def _start_data(data: MissingData, weights: np.ndarray, model, regulariser):
+    """The data and the model a start runs on when entries are missing: X with its missing entries imputed.
+
+    Every start needs complete rows, so it runs on the data with each missing entry replaced by
+    its conditional mean under a multivariate normal fitted by a few EM iterations
+    (``emlib.missing.fill_for_starts``), with the fit's regularisation (the same prior scale Ψ,
+    or the same absolute ``reg_covar``); EM then fits the real model from there.
+    """
+    filled = fill_for_starts(data, weights)
+    if regulariser.prior_scale is None:
+        return filled, GaussianMixtureModel(model.covariance_type, regulariser.additive)
+    return filled, GaussianMixtureModel(model.covariance_type, covariance_prior=regulariser.prior_scale)
 
 
 def _best(runs) -> EMResult:
@@ -326,17 +395,19 @@ def _best(runs) -> EMResult:
 def _posterior_of_every_row(model, X, weights, params, method: str) -> np.ndarray:
     """Responsibilities of every row of X (one-hot for hard EM), rows of weight zero included."""
     if method == "hard":
-        return model.classification(X, weights, params).statistics
+        statistics = model.classification(X, weights, params).statistics
+        return getattr(statistics, "responsibilities", statistics)
     return model.posterior(X, params)[1]
 
 
 def _in_units_of_x(
-    result: EMResult, units: Units, model, posterior, total_weight: float, n_features: int, prior_offset: float
+    result: EMResult, units: Units, model, posterior, total_weight: float, n_features: float, prior_offset: float
 ) -> EMResult:
     """A run in internal units, reported in the units of X and of the weights.
 
     ``prior_offset`` (:meth:`emlib._units.Units.log_prior_jacobian`, 0 without a conjugate prior)
-    turns the internal log-posterior into ℓ(θ) + log p(θ) in the units of X.
+    turns the internal log-posterior into ℓ(θ) + log p(θ) in the units of X. ``n_features`` is D,
+    or with missing entries the weighted mean number of observed entries per row.
     """
     return EMResult(
         model=model,

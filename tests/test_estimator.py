@@ -431,6 +431,7 @@ def test_get_params_set_params_and_repr():
         "verbose_interval": 10,
         "prior": None,
         "stopping": "increment",
+        "missing": "error",
     }
     assert estimator.set_params(n_components=3, covariance_type="tied", reg_covar=1e-3) is estimator
     assert repr(estimator) == "GaussianMixture(n_components=3, covariance_type='tied', reg_covar=0.001)"
