@@ -259,3 +259,62 @@ def test_wreath_is_a_ring():
 def test_return_labels_must_be_a_bool(bad):
     with pytest.raises(TypeError, match="return_labels"):
         emlib.datasets.iris(return_labels=bad)
+
+
+# --------------------------------------------------------------------------
+# apple_trees (Little and Rubin's 18 trees, a monotone missing pattern)
+# --------------------------------------------------------------------------
+def test_apple_trees_is_the_shared_file():
+    # the file copied unchanged from shared/data/apple_trees.csv (md5 in emlib/datasets/README.md)
+    data = resources.files("emlib.datasets").joinpath("apple_trees.csv").read_bytes()
+    assert hashlib.md5(data).hexdigest() == "de6fe05f76c8ea238b8b873534ea89cd"
+
+
+def test_apple_trees_shape_and_monotone_pattern():
+    X = emlib.datasets.apple_trees()
+    assert isinstance(X, np.ndarray)
+    assert X.shape == (18, 2)
+    assert X.dtype == np.float64
+    # size observed for every tree; worms missing exactly for the last 6 (a monotone pattern)
+    assert np.all(np.isfinite(X[:, 0]))
+    np.testing.assert_array_equal(np.isnan(X[:, 1]), np.arange(18) >= 12)
+
+
+def test_apple_trees_values():
+    X = emlib.datasets.apple_trees()
+    # the table of Little and Rubin (1987, after Snedecor and Cochran 1972), as in mvnmle's `apple`
+    size = [8, 6, 11, 22, 14, 17, 18, 24, 19, 23, 26, 40, 4, 4, 5, 6, 8, 10]
+    worms = [59, 58, 56, 53, 50, 45, 43, 42, 39, 38, 30, 27]
+    np.testing.assert_array_equal(X[:, 0], size)
+    np.testing.assert_array_equal(X[:12, 1], worms)
+    # the summaries: mean size over 18 trees 265/18, mean worms over the 12 complete trees 540/12
+    assert X[:, 0].sum() == 265
+    assert np.nanmean(X[:, 1]) == 45.0
+
+
+def test_apple_trees_returns_an_independent_array():
+    a = emlib.datasets.apple_trees()
+    a[0, 0] = -1.0
+    assert emlib.datasets.apple_trees()[0, 0] == 8.0
+
+
+def test_earthquakes_file_is_the_shared_copy_and_covers_1900_to_2006():
+    data = resources.files("emlib.datasets").joinpath("earthquakes.csv").read_bytes()
+    assert hashlib.md5(data).hexdigest() == "2b03fe7d97d88a7b211eb636c810eda1"
+    series = emlib.datasets.earthquakes()
+    assert series.shape == (107, 2) and series.dtype == np.float64
+    np.testing.assert_array_equal(series[:, 0], np.arange(1900, 2007))
+    counts = series[:, 1]
+    assert np.all(counts == np.round(counts)) and np.all(counts >= 0)
+    # overdispersed for a Poisson (the reason for a mixture or an HMM): variance well above the mean
+    assert counts.var(ddof=1) > 2 * counts.mean()
+
+
+def test_geyser_file_is_masss_series_in_time_order():
+    data = resources.files("emlib.datasets").joinpath("geyser.csv").read_bytes()
+    assert hashlib.md5(data).hexdigest() == "9394898cee286be82f7bb7010f494271"
+    eruptions = emlib.datasets.geyser()
+    assert eruptions.shape == (299, 2) and np.all(np.isfinite(eruptions))
+    np.testing.assert_array_equal(eruptions[:3], [[4.0166667, 80.0], [2.15, 71.0], [4.0, 57.0]])  # MASS::geyser
+    # the nocturnal durations coded 2, 3 or 4 minutes (MASS's documentation)
+    assert {2.0, 3.0, 4.0} <= set(eruptions[:, 0])

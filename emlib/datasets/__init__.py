@@ -1,8 +1,9 @@
-"""Data sets used in the book: Old Faithful, the real data sets of the benchmark panel, and samples from a mixture."""
+"""Data sets used in the book: Old Faithful, the apple trees, the earthquake counts, the geyser series, the real data sets of the benchmark panel, and samples from a mixture."""
 
 from __future__ import annotations
 
 import csv
+import json
 from importlib import resources
 
 import numpy as np
@@ -10,7 +11,21 @@ import numpy as np
 from .._validation import check_count, check_seed
 from ..params import GMMParams
 
-__all__ = ["banknote", "crabs", "diabetes", "iris", "old_faithful", "panel", "sample_gmm", "thyroid", "wreath"]
+__all__ = [
+    "apple_trees",
+    "banknote",
+    "crabs",
+    "diabetes",
+    "earthquakes",
+    "earthquakes_em_tables",
+    "geyser",
+    "iris",
+    "old_faithful",
+    "panel",
+    "sample_gmm",
+    "thyroid",
+    "wreath",
+]
 
 
 def old_faithful() -> np.ndarray:
@@ -26,6 +41,75 @@ def old_faithful() -> np.ndarray:
         (minutes).
     """
     with resources.files(__package__).joinpath("old_faithful.csv").open("r") as handle:
+        return np.loadtxt(handle, delimiter=",", skiprows=1, dtype=np.float64)
+
+
+def apple_trees() -> np.ndarray:
+    """Little and Rubin's 18 apple trees: crop size and wormy fruit, with 6 entries missing, shipped inside emlib.
+
+    From Snedecor and Cochran (1972), *Statistical Methods*, 6th ed., as used by Little and
+    Rubin (1987), *Statistical Analysis with Missing Data*, for maximum likelihood with a
+    monotone pattern; exported from R's ``mvnmle`` package. The percentage of wormy fruit is
+    missing for the last 6 trees (a monotone pattern: ``size`` is always observed). Provenance:
+    ``emlib/datasets/README.md``; the book's chapter on missing data fits it.
+
+    Returns
+    -------
+    ndarray of shape (18, 2), float64
+        Column 0: size of the crop (hundreds of fruit); column 1: percentage of the fruit with
+        worms, ``NaN`` where missing (rows 12 to 17).
+    """
+    with resources.files(__package__).joinpath("apple_trees.csv").open("r", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]  # the first row is the header "size","worms"
+    return np.array([[np.nan if entry == "NA" else float(entry) for entry in row] for row in rows])
+
+
+def earthquakes() -> np.ndarray:
+    """Annual counts of major earthquakes (magnitude 7 or more) in the world, 1900–2006, shipped inside emlib.
+
+    The series of Zucchini and MacDonald (2009), *Hidden Markov Models for Time Series*, Table
+    1.1 (2nd ed. with Langrock, 2016), from the U.S. Geological Survey's earthquake data base:
+    the classic example of a Poisson hidden Markov model. Provenance: ``emlib/datasets/README.md``.
+
+    Returns
+    -------
+    ndarray of shape (107, 2), float64
+        Column 0: the year; column 1: the number of earthquakes in it.
+    """
+    with resources.files(__package__).joinpath("earthquakes.csv").open("r") as handle:
+        return np.loadtxt(handle, delimiter=",", skiprows=1, dtype=np.float64)
+
+
+def earthquakes_em_tables() -> dict:
+    """Zucchini and MacDonald's (2009) Tables 4.1 and 4.2: EM for Poisson HMMs of :func:`earthquakes`, as printed.
+
+    Returns
+    -------
+    dict
+        ``"two_states"`` and ``"three_states"``, each with its ``"start"`` (transition matrix,
+        rates and start distribution δ), its ``"columns"``, its ``"rows"`` (the iteration number,
+        then the printed values as strings, keeping their digits) and the values at
+        ``"convergence"``; and ``"source"``, the provenance.
+    """
+    with resources.files(__package__).joinpath("earthquakes_em.json").open("r") as handle:
+        return json.load(handle)
+
+
+def geyser() -> np.ndarray:
+    """299 consecutive eruptions of Old Faithful, August 1–15, 1985 (Azzalini and Bowman 1990), shipped inside emlib.
+
+    R's ``MASS::geyser``, in time order: the series Zucchini, MacDonald and Langrock (2016)
+    analyse as a hidden Markov model. Not R's ``faithful`` (:func:`old_faithful`), a different
+    recording. Some nocturnal durations were recorded only as short, medium or long and are
+    coded 2, 3 or 4 minutes. Provenance: ``emlib/datasets/README.md``.
+
+    Returns
+    -------
+    ndarray of shape (299, 2), float64
+        Column 0: the duration of the eruption (minutes); column 1: the waiting time before it
+        (minutes), from the end of the previous eruption's record.
+    """
+    with resources.files(__package__).joinpath("geyser.csv").open("r") as handle:
         return np.loadtxt(handle, delimiter=",", skiprows=1, dtype=np.float64)
 
 
