@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel bench-panel-frontier clean
+.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel bench-panel-frontier bench-hmm clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-defaults: $(STAMP)
 ## bench-panel: fit strategies against the best optima known on seven real data sets (writes benchmarks/results/panel.json)
 bench-panel: $(STAMP)
 	$(BIN)/python benchmarks/panel.py
+
+## bench-hmm: one Baum–Welch E-step, emlib against hmmlearn (writes benchmarks/results/hmm.json)
+bench-hmm: $(STAMP)
+	$(BIN)/python benchmarks/hmm.py
 
 ## bench-panel-frontier: how much multi-start search the panel's accuracy goal would take (writes benchmarks/results/panel_frontier.json)
 bench-panel-frontier: $(STAMP)

@@ -10,14 +10,24 @@ both are accurate against mpmath):
   chunk with reused buffers, and for diagonal covariances an expanded form with a rounding guard;
 - :func:`centred_moments`, :func:`diagonal_moments` — each component's mean and scatter
   (``emlib.maximization.moments_formula``), chunk by chunk, and for diagonal covariances one
-  pass of matrix products with a cancellation guard.
+  pass of matrix products with a cancellation guard;
+- :func:`scaled_recursions` — the scaled forward–backward recursions of a hidden Markov model
+  (``emlib.hmm.scaled_forward_backward``), compiled with numba when the optional extra
+  ``emlib[numba]`` is installed (a loop over time cannot be vectorised; numpy's per-step
+  overhead is then the cost), else that numpy reference itself.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+try:  # the optional extra emlib[numba]: a compiled loop over time for the HMM recursions
+    import numba
+except ImportError:  # pragma: no cover - exercised where numba is absent
+    numba = None
+
 __all__ = [
+    "HAVE_NUMBA",
     "CANCELLATION_LIMIT",
     "CHUNK_ELEMENTS",
     "GaussianDensities",
@@ -29,7 +39,11 @@ __all__ = [
     "gaussian_posterior",
     "is_diagonal",
     "row_maxima",
+    "scaled_recursions",
 ]
+
+#: Whether the compiled HMM recursions are available (numba importable).
+HAVE_NUMBA = numba is not None
 
 LOG_2PI = np.log(2.0 * np.pi)
 
@@ -238,3 +252,70 @@ def diagonal_moments(X, weighted_block, counts, sample_weight):
             X, lambda rows: weighted_block(rows)[:, cancelled], counts[cancelled], diagonal=True
         )
     return means, scatter
+
+
+# --- hidden Markov models ---------------------------------------------------------------------
+
+
+def _scaled_recursions_loop(emissions, start, transition, alpha, beta, normalisers):
+    """The loops of ``emlib.hmm.scaled_forward_backward`` written out, for numba; False if a normaliser underflows."""
+    T, K = emissions.shape
+    tiny = np.finfo(np.float64).tiny
+    total = 0.0
+    for k in range(K):
+        alpha[0, k] = start[k] * emissions[0, k]
+        total += alpha[0, k]
+    if not total > tiny:
+        return False
+    normalisers[0] = total
+    for k in range(K):
+        alpha[0, k] /= total
+    for t in range(1, T):
+        total = 0.0
+        for k in range(K):
+            value = 0.0
+            for j in range(K):
+                value += alpha[t - 1, j] * transition[j, k]
+            value *= emissions[t, k]
+            alpha[t, k] = value
+            total += value
+        if not total > tiny:
+            return False
+        normalisers[t] = total
+        for k in range(K):
+            alpha[t, k] /= total
+    for k in range(K):
+        beta[T - 1, k] = 1.0
+    ahead = np.empty(K)
+    for t in range(T - 2, -1, -1):
+        for k in range(K):
+            ahead[k] = emissions[t + 1, k] * beta[t + 1, k]
+        for j in range(K):
+            value = 0.0
+            for k in range(K):
+                value += transition[j, k] * ahead[k]
+            beta[t, j] = value / normalisers[t + 1]
+    return True
+
+
+_compiled_recursions = numba.njit(cache=True, nogil=True)(_scaled_recursions_loop) if HAVE_NUMBA else None
+
+
+def scaled_recursions(emissions: np.ndarray, start: np.ndarray, transition: np.ndarray):
+    """α̂, β̂ and the normalisers c̃ of ``emlib.hmm.scaled_forward_backward``, or None if a normaliser underflows.
+
+    Compiled when numba is installed; without it, the caller's numpy reference runs instead
+    (this function is then not called: see ``HAVE_NUMBA``).
+    """
+    emissions = np.ascontiguousarray(emissions, dtype=np.float64)
+    T, K = emissions.shape
+    alpha, beta, normalisers = np.empty((T, K)), np.empty((T, K)), np.empty(T)
+    ok = _compiled_recursions(
+        emissions,
+        np.ascontiguousarray(start, dtype=np.float64),
+        np.ascontiguousarray(transition, dtype=np.float64),
+        alpha,
+        beta,
+        normalisers,
+    )
+    return (alpha, beta, normalisers) if ok else None
