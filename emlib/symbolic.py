@@ -27,6 +27,8 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "BoundTerms",
+    "GaussianConditional",
+    "GaussianPosterior",
     "LagrangeSimplex",
     "LagrangeWeights",
     "Mixture",
@@ -35,8 +37,11 @@ __all__ = [
     "bound_terms",
     "component_derivative",
     "expand_sums",
+    "gaussian_conditional",
+    "gaussian_posterior",
     "lagrange_simplex",
     "lagrange_weights",
+    "matrix_stationary_point",
     "mixture",
     "mixture_symbols",
     "mvn_log_density",
@@ -965,3 +970,190 @@ def agrees_numerically(expr, symbols, function, points, *, rtol: float = 1e-05, 
         if not np.allclose(value, np.asarray(reference, dtype=float), rtol=rtol, atol=atol):
             return False
     return True
+
+
+# --------------------------------------------------------------------------------------
+# Missing data: the conditional Gaussian of the missing entries given the observed
+# (book chapter "Missing data", eq. missing-e-step-moments)
+# --------------------------------------------------------------------------------------
+class GaussianConditional(NamedTuple):
+    """The conditional Gaussian x_m | x_o of a partitioned normal vector (book eq. :eq:`missing-e-step-moments`).
+
+    ``mean`` is a column (sympy Matrix of shape (M, 1)) in the observed entries x_o,
+    ``covariance`` an (M, M) Matrix that does not involve x_o, ``log_density`` the
+    difference log N(x | μ, Σ) − log N(x_o | μ_o, Σ_oo) that they were read from, as a
+    function of all of x.
+    """
+
+    mean: Any
+    covariance: Any
+    log_density: Any
+
+
+def gaussian_conditional(x, mean, covariance, missing) -> GaussianConditional:
+    """Derive the distribution of the missing entries x_m of x ~ N(μ, Σ) given the observed x_o.
+
+    The derivation of book eq. :eq:`missing-e-step-moments`, without quoting the
+    partitioned-inverse formula: the conditional log-density is the joint log-density minus the
+    marginal one of the observed block, log N(x | μ, Σ) − log N(x_o | μ_o, Σ_oo) (the marginal
+    of a Gaussian keeps the rows and columns of the block). It is a quadratic in x_m; minus its
+    Hessian is the conditional precision, whose inverse is the conditional covariance, and the
+    root of its gradient is the conditional mean. That the difference *is* a normalised
+    Gaussian log-density in x_m with these moments is left for the caller to check.
+
+    Parameters
+    ----------
+    x : sequence of D sympy symbols
+        The vector, entry by entry.
+    mean : sequence of D sympy expressions
+        μ.
+    covariance : sympy.Matrix of shape (D, D)
+        Σ, symmetric and positive definite (symbolic entries allowed).
+    missing : sequence of int
+        The indices of the missing entries m, at least one and fewer than D, without repeats;
+        the observed entries o are the others, in order.
+
+    Returns
+    -------
+    GaussianConditional
+        ``mean`` E[x_m | x_o] (M × 1), ``covariance`` Cov[x_m | x_o] (M × M), and the
+        conditional ``log_density``.
+    """
+    sp = _sympy()
+    x = list(x)
+    dimension = len(x)
+    covariance = sp.Matrix(covariance)
+    if covariance.shape != (dimension, dimension) or len(list(mean)) != dimension:
+        raise ValueError(f"x, mean and covariance must have sizes D, D and D × D; got {dimension}, {covariance.shape}")
+    missing = list(missing)
+    if (
+        not missing
+        or len(set(missing)) != len(missing)
+        or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < dimension for i in missing)
+        or len(missing) == dimension
+    ):
+        raise ValueError(f"missing must be distinct indices in 0..{dimension - 1}, leaving one observed; got {missing}")
+    observed = [i for i in range(dimension) if i not in missing]
+    mean = sp.Matrix(list(mean))
+    log_joint = mvn_log_density(x, mean, covariance)
+    log_marginal = mvn_log_density(
+        [x[i] for i in observed], mean.extract(observed, [0]), covariance.extract(observed, observed)
+    )
+    log_density = log_joint - log_marginal
+    unknowns = [x[i] for i in missing]
+    gradient = sp.Matrix([sp.diff(log_density, u) for u in unknowns])
+    precision = -sp.hessian(log_density, unknowns).applyfunc(sp.cancel)
+    conditional_covariance = precision.inv().applyfunc(sp.factor)
+    root = sp.solve(list(gradient), unknowns, dict=True)
+    if len(root) != 1:
+        raise ValueError("the conditional log-density has no unique stationary point: is Σ positive definite?")
+    conditional_mean = sp.Matrix([sp.factor(root[0][u]) for u in unknowns])
+    return GaussianConditional(conditional_mean, conditional_covariance, log_density)
+
+
+# --------------------------------------------------------------------------------------
+# Continuous latent variables: a Gaussian posterior by completing the square, and the
+# stationary point of an objective over a matrix (book chapter "EM with continuous latent
+# variables", eqs. fa-posterior, fa-m-step-w)
+# --------------------------------------------------------------------------------------
+class GaussianPosterior(NamedTuple):
+    """A Gaussian read off a log-density that is quadratic in its variables (:func:`gaussian_posterior`).
+
+    ``mean`` is a column (sympy Matrix of shape (q, 1)), ``covariance`` a (q, q) Matrix and
+    ``precision`` its inverse, minus the Hessian of the log-density (book eq. :eq:`fa-posterior`).
+    """
+
+    mean: Any
+    covariance: Any
+    precision: Any
+
+
+def gaussian_posterior(log_density, variables) -> GaussianPosterior:
+    """The Gaussian whose log-density, up to a constant, is ``log_density``: complete the square.
+
+    The derivation of book eq. :eq:`fa-posterior`: the log joint density log p(x, z) of a
+    linear-Gaussian model is, as a function of z, a quadratic −½ zᵀ P z + bᵀ z + c, so the
+    posterior p(z | x) ∝ p(x, z) is Gaussian with precision P = −∇²_z log p(x, z) and mean the
+    root of ∇_z log p(x, z) = 0, which is P⁻¹ b. Neither the normalising constant nor any
+    formula for conditioning a Gaussian is used.
+
+    Parameters
+    ----------
+    log_density : sympy expression
+        A function of ``variables`` (and of other symbols), quadratic in ``variables``.
+    variables : sequence of sympy symbols
+        The q variables z, in order.
+
+    Returns
+    -------
+    GaussianPosterior
+        ``mean`` (q × 1), ``covariance`` P⁻¹ (q × q) and ``precision`` P (q × q), their
+        entries simplified with ``sympy.cancel``.
+
+    Raises
+    ------
+    ValueError
+        If ``variables`` is empty or has repeats, or ``log_density`` is not quadratic in them
+        (its Hessian depends on them, or is singular).
+    """
+    sp = _sympy()
+    variables = list(variables)
+    if not variables or len(set(variables)) != len(variables):
+        raise ValueError(f"variables must be distinct symbols, at least one; got {variables}")
+    hessian = sp.hessian(sp.expand(log_density), variables).applyfunc(sp.cancel)
+    if any(entry.has(*variables) for entry in hessian):
+        raise ValueError("log_density is not quadratic in the variables: its Hessian depends on them")
+    precision = -hessian
+    if precision.det() == 0:
+        raise ValueError("log_density has a singular Hessian in the variables: it is no Gaussian density")
+    gradient_at_zero = sp.Matrix([sp.diff(log_density, v) for v in variables]).subs(dict.fromkeys(variables, 0))
+    mean = precision.LUsolve(gradient_at_zero).applyfunc(sp.cancel)
+    covariance = precision.inv().applyfunc(sp.cancel)
+    return GaussianPosterior(mean, covariance, precision)
+
+
+def matrix_stationary_point(expr, matrix):
+    """The value of ``matrix`` at which every partial derivative of ``expr`` vanishes.
+
+    The matrix calculus of book eq. :eq:`fa-m-step-w` done entry by entry: ∂expr/∂M_ij = 0
+    for every free entry M_ij of the symbolic ``matrix``, solved as one system (a linear one by
+    Gaussian elimination, any other with ``sympy.solve``); a unique solution is required.
+
+    Parameters
+    ----------
+    expr : sympy expression
+        The objective, e.g. the part of Q that depends on the loadings W.
+    matrix : sympy.Matrix
+        A matrix whose entries are distinct symbols (the unknowns).
+
+    Returns
+    -------
+    sympy.Matrix
+        ``matrix`` with its entries replaced by the solution (simplified with ``sympy.cancel``).
+
+    Raises
+    ------
+    ValueError
+        If the entries are not distinct symbols, or the conditions have no unique solution.
+    """
+    sp = _sympy()
+    matrix = sp.Matrix(matrix)
+    unknowns = list(matrix)
+    if not all(isinstance(u, sp.Symbol) for u in unknowns) or len(set(unknowns)) != len(unknowns):
+        raise ValueError("matrix must have distinct symbols as entries")
+    conditions = [sp.diff(expr, u) for u in unknowns]
+    try:
+        coefficients, constants = sp.linear_eq_to_matrix([sp.expand(c) for c in conditions], unknowns)
+    except (sp.polys.polyerrors.PolynomialError, ValueError):
+        coefficients = None
+    if coefficients is not None:
+        if coefficients.det() == 0:
+            raise ValueError("the stationarity conditions have no unique solution")
+        values = coefficients.LUsolve(constants)
+        solution = dict(zip(unknowns, values))
+    else:
+        roots = sp.solve(conditions, unknowns, dict=True)
+        if len(roots) != 1:
+            raise ValueError(f"the stationarity conditions have {len(roots)} solutions, not one")
+        solution = roots[0]
+    return matrix.subs(solution).applyfunc(sp.cancel)
