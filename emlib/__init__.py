@@ -15,12 +15,24 @@ from .bound import complete_log_likelihood, elbo, expected_complete_log_likeliho
 from .drivers import ConvergenceWarning, fit_em, run_ecg, run_hybrid
 from .estimator import GaussianMixture
 from .expectation import component_log_densities, e_step, hard_assignments, log_likelihood
+from .factor_analysis import (
+    FactorAnalysisModel,
+    FactorParams,
+    FactorStatistics,
+    fit_factor_analysis,
+    fit_ppca,
+    ppca_maximum_likelihood,
+)
 from .fit import DegenerateFitWarning, fit_gmm
 from .gaussian_mixture import GaussianMixtureModel
+from .hmm import HiddenMarkovModel, HMMParams, HMMStatistics, Sequences
+from .hmm_fit import fit_hmm
 from .linkage import GeneticLinkage, LinkageParams, LinkageStatistics
 from .maximization import m_step
+from .missing import MissingGaussianMixtureModel
 from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError
+from .poisson import PoissonMixture, PoissonMixtureParams
 from .priors import ConjugatePrior
 from .result import EMResult
 from .selection import ModelSelection, SelectionRow, SelectionTable, icl, select_gmm
@@ -35,17 +47,27 @@ __all__ = [
     "DegenerateFitWarning",
     "EMResult",
     "EStep",
+    "FactorAnalysisModel",
+    "FactorParams",
+    "FactorStatistics",
     "GMMParams",
     "GaussianMixture",
     "GaussianMixtureModel",
+    "HMMParams",
+    "HMMStatistics",
+    "HiddenMarkovModel",
     "GeneticLinkage",
     "LatentVariableModel",
     "LinkageParams",
     "LinkageStatistics",
     "ModelSelection",
+    "MissingGaussianMixtureModel",
     "MixtureModel",
+    "PoissonMixture",
+    "PoissonMixtureParams",
     "SelectionRow",
     "SelectionTable",
+    "Sequences",
     "SingularCovarianceError",
     "complete_log_likelihood",
     "component_log_densities",
@@ -54,15 +76,21 @@ __all__ = [
     "elbo",
     "expected_complete_log_likelihood",
     "fit_em",
+    "fit_factor_analysis",
     "fit_gmm",
+    "fit_hmm",
+    "fit_ppca",
     "hard_assignments",
+    "hmm",
     "icl",
     "information",
     "linkage",
     "log_likelihood",
     "m_step",
+    "missing",
     "plotting",
     "posterior_kl",
+    "ppca_maximum_likelihood",
     "run_ecg",
     "run_hybrid",
     "select_gmm",

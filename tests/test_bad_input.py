@@ -55,8 +55,25 @@ MODEL = emlib.GaussianMixtureModel("full", reg_covar=1e-3)
 FIT = emlib.fit_gmm(X, 2, init=PARAMS, reg_covar=1e-3)  # an EMResult, for its methods
 COINS = emlib.BinomialMixture(n_trials=10)
 COIN_PARAMS = emlib.BinomialMixtureParams([0.5, 0.5], [0.3, 0.7])
+# factor analysis and PPCA (emlib.factor_analysis): 8 rows (so the sample_weight rows apply), 4 columns
+FA_X_INT = np.array(
+    [
+        [-7, -5, -7, -5],
+        [-9, -4, -5, -3],
+        [-3, -2, -5, 0],
+        [-3, 3, 1, -1],
+        [2, 0, 1, 0],
+        [5, 4, 1, 0],
+        [7, 4, 1, 5],
+        [6, 3, 4, 4],
+    ]
+)
+FA_X = FA_X_INT.astype(np.float64)
+FA_PARAMS = emlib.FactorParams(FA_X.mean(axis=0), np.ones((4, 1)), np.full(4, 2.0))
 LINKAGE = emlib.GeneticLinkage()
 RAO_COUNTS = np.array(emlib.linkage.RAO_COUNTS)
+X_MISSING = X.copy()
+X_MISSING[1, 1] = np.nan  # X with one entry missing (for missing="em")
 
 GOOD: dict[str, Any] = {
     "X": X,
@@ -94,9 +111,23 @@ GOOD: dict[str, Any] = {
     "dof": None,
     "prior_scale": None,
     "dirichlet": 1.0,
+    # factor analysis and PPCA (fit_factor_analysis, fit_ppca, FactorParams, FactorAnalysisModel)
+    "fa_X": FA_X,
+    "n_factors": 1,
+    "fa_method": "em",
+    "fa_init": None,
+    "fa_rng": 0,
+    "fa_params": FA_PARAMS,
+    "fa_mean": np.zeros(4),
+    "loadings": np.ones((4, 1)),
+    "noise_variances": np.ones(4),
+    "noise": "diagonal",
     "cells": np.repeat(np.arange(4), RAO_COUNTS),  # X of GeneticLinkage: Rao's 197 animals
     "pi": 0.5,
     "counts": RAO_COUNTS,
+    # entries missing at random (emlib.missing)
+    "missing": "error",
+    "X_missing": X_MISSING,
 }
 
 
@@ -147,15 +178,21 @@ def _gradient_target(name: str, *, step: bool = False) -> Target:
     )
 
 
+def _fa_summary(result: emlib.EMResult) -> tuple:
+    """What a factor-model fit is compared by: its parameters, log-likelihoods and iteration count."""
+    return (result.params, result.log_likelihoods, result.n_iter)
+
+
 TARGETS: dict[str, Target] = {
     "log_likelihood": target(
-        lambda a: emlib.log_likelihood(a["X"], a["params"], sample_weight=a["sample_weight"]),
+        lambda a: emlib.log_likelihood(a["X"], a["params"], sample_weight=a["sample_weight"], missing=a["missing"]),
         "X",
         "params",
         "sample_weight",
+        "missing",
     ),
     "component_log_densities": target(lambda a: emlib.component_log_densities(a["X"], a["params"]), "X", "params"),
-    "e_step": target(lambda a: emlib.e_step(a["X"], a["params"]), "X", "params"),
+    "e_step": target(lambda a: emlib.e_step(a["X"], a["params"], missing=a["missing"]), "X", "params", "missing"),
     "m_step": target(
         lambda a: emlib.m_step(
             a["X"],
@@ -191,9 +228,11 @@ TARGETS: dict[str, Target] = {
             prior=a["prior"],
             stopping=a["stopping"],
             verbose=a["verbose"],
+            missing=a["missing"],
         ),
         "X",
         "params",
+        "missing",
         "n_components",
         "covariance_type",
         "max_iter",
@@ -365,6 +404,85 @@ TARGETS: dict[str, Target] = {
     "GeneticLinkage.information": target(
         lambda a: emlib.GeneticLinkage.information(a["counts"], emlib.LinkageParams(a["pi"])), "counts", "pi"
     ),
+    # factor analysis and PPCA: results compared through their parameters and log-likelihoods
+    **{
+        name: target(
+            lambda a, function=function: _fa_summary(
+                function(
+                    a["fa_X"],
+                    a["n_factors"],
+                    method=a["fa_method"],
+                    init=a["fa_init"],
+                    max_iter=a["max_iter"],
+                    tol=a["tol"],
+                    random_state=a["fa_rng"],
+                    sample_weight=a["sample_weight"],
+                    callback=a["callback"],
+                    stopping=a["stopping"],
+                )
+            ),
+            "fa_X",
+            "n_factors",
+            "fa_method",
+            "fa_init",
+            "max_iter",
+            "tol",
+            "fa_rng",
+            "sample_weight",
+            "callback",
+            "stopping",
+            "factor fit",
+            fa_X="X",
+            n_factors=factors,
+            fa_method="method",
+            fa_init="init",
+            fa_rng="random_state",
+        )
+        for name, function, factors in (
+            ("fit_factor_analysis", emlib.fit_factor_analysis, "n_factors"),
+            ("fit_ppca", emlib.fit_ppca, "n_components"),
+        )
+    },
+    "ppca_maximum_likelihood": target(
+        lambda a: emlib.ppca_maximum_likelihood(a["fa_X"], a["n_factors"], sample_weight=a["sample_weight"]),
+        "fa_X",
+        "n_factors",
+        "sample_weight",
+        fa_X="X",
+        n_factors="n_components",
+    ),
+    "FactorParams": target(
+        lambda a: emlib.FactorParams(a["fa_mean"], a["loadings"], a["noise_variances"]),
+        "fa_mean",
+        "loadings",
+        "noise_variances",
+        fa_mean="mean",
+    ),
+    "FactorAnalysisModel": target(lambda a: emlib.FactorAnalysisModel(a["noise"]), "noise"),
+    "FactorAnalysisModel.log_likelihood": target(
+        lambda a: emlib.FactorAnalysisModel().log_likelihood(
+            a["fa_X"], a["fa_params"], sample_weight=a["sample_weight"]
+        ),
+        "fa_X",
+        "fa_params",
+        "sample_weight",
+        fa_X="X",
+        fa_params="params",
+    ),
+    "FactorAnalysisModel.posterior": target(
+        lambda a: emlib.FactorAnalysisModel().posterior(a["fa_X"], a["fa_params"]),
+        "fa_X",
+        "fa_params",
+        fa_X="X",
+        fa_params="params",
+    ),
+    "fit_em[FactorAnalysisModel]": target(
+        lambda a: _fa_summary(emlib.fit_em(emlib.FactorAnalysisModel(), a["fa_X"], a["fa_params"], max_iter=200)),
+        "fa_X",
+        "fa_params",
+        fa_X="X",
+        fa_params="init",
+    ),
     "ConjugatePrior.resolve": target(
         lambda a: ConjugatePrior(mean=a["prior_mean"], scale=a["prior_scale"]).resolve(X, 2, "full"),
         "prior_mean",
@@ -375,6 +493,29 @@ TARGETS: dict[str, Target] = {
     ),
     "datasets.sample_gmm": target(
         lambda a: emlib.datasets.sample_gmm(a["params"], a["n"], a["rng"]), "params", "n", "rng"
+    ),
+    # entries missing at random: X_missing is X with NaN entries, passed with missing="em"
+    "fit_gmm[missing]": target(
+        lambda a: emlib.fit_gmm(a["X_missing"], 2, init=PARAMS, max_iter=0, missing="em"),
+        "X_missing",
+        "fitting with missing",
+        X_missing="X",
+    ),
+    "log_likelihood[missing]": target(
+        lambda a: emlib.log_likelihood(a["X_missing"], PARAMS, missing="em"), "X_missing", X_missing="X"
+    ),
+    "e_step[missing]": target(lambda a: emlib.e_step(a["X_missing"], PARAMS, missing="em"), "X_missing", X_missing="X"),
+    "missing.conditional_moments": target(
+        lambda a: emlib.missing.conditional_moments(a["X_missing"], PARAMS), "X_missing", X_missing="X"
+    ),
+    "GaussianMixture.fit": target(
+        lambda a: emlib.GaussianMixture(2, missing=a["missing"], random_state=0).fit(a["X"]), "missing"
+    ),
+    "GaussianMixture(missing).fit": target(
+        lambda a: emlib.GaussianMixture(1, missing="em", random_state=0).fit(a["X_missing"]),
+        "X_missing",
+        "fitting with missing",
+        X_missing="X",
     ),
 }
 
@@ -413,6 +554,12 @@ def _ignore(*args):
 # The "input" cells of the book's table.
 B_NONFINITE_X = "NaN, `inf` or `-inf` in `X`"
 B_NDIM_X = "`X` with 0, 1 or 3 dimensions"
+B_MISSING_VALUE = 'An unknown `missing` (`"drop"`, `None` or `True`)'
+B_MISSING_NAN = 'NaN in `X` with `missing="em"`'
+B_MISSING_INF = '`inf` or `-inf` in `X` with `missing="em"`'
+B_MISSING_ROW = 'A row of `X` with every entry NaN, with `missing="em"`'
+B_MISSING_COLUMN = 'A column of `X` with every entry NaN (in the rows of positive weight), with `missing="em"`'
+B_MISSING_PRIOR = '`prior` given with `missing="em"`'
 B_EMPTY_X = "An empty `X` (no rows or no columns)"
 B_RAGGED_X = "`X` a ragged nested list"
 B_CONVERTED_X = "`X` a list of lists, an integer array or a Fortran-ordered array"
@@ -503,6 +650,24 @@ B_LK_PI = "`pi` of `LinkageParams` 0, 1, negative or NaN"
 B_LK_PI_TYPE = "`pi` of `LinkageParams` not a number"
 B_LK_COUNTS_SHAPE = "`counts` not the four cell counts"
 B_LK_COUNTS_VALUE = "`counts` negative, NaN, or with the maximum of the likelihood at π = 0 or 1"
+B_FA_X = "`X` of a factor model (`fit_factor_analysis`, `fit_ppca`, `ppca_maximum_likelihood`, `FactorAnalysisModel`) NaN or `inf`, not 2-D, or not real numbers"
+B_FA_X_CONVERTED = "`X` of a factor model a list of lists or an integer array"
+B_FA_X_ROWS = "`X` of a factor model with fewer than 2 rows of positive weight, or a constant column"
+B_FA_Q = "`n_factors` or `n_components` below 1, or more than the model identifies: (D − q)² < D + q for factor analysis, q ≥ D for PPCA"
+B_FA_Q_TYPE = "`n_factors` or `n_components` of 2.5 or `True`"
+B_FA_METHOD = '`method` of `fit_factor_analysis` or `fit_ppca` `"hard"` (z is continuous) or unknown'
+B_FA_INIT = '`init` of `fit_factor_analysis` or `fit_ppca` not `None`, `"random"` or a `FactorParams`, or of another dimension or number of factors'
+B_FA_INIT_PPCA = (
+    "`init` of `fit_ppca` (or `params` of an isotropic `FactorAnalysisModel`) with unequal `noise_variances`"
+)
+B_FA_RNG = (
+    "`random_state` of `fit_factor_analysis` or `fit_ppca` not `None`, a non-negative integer seed or a Generator"
+)
+B_FA_PARAMS = (
+    "`mean`, `loadings` or `noise_variances` of `FactorParams` of mismatched shapes or NaN, or `noise_variances` <= 0"
+)
+B_FA_PARAMS_TYPE = "`params` of a `FactorAnalysisModel` not a `FactorParams`, or of another dimension than `X`"
+B_FA_NOISE = '`noise` of `FactorAnalysisModel` not `"diagonal"` or `"isotropic"`'
 
 
 class _GaussianMixtureWithoutOptionalPieces(emlib.GaussianMixtureModel):
@@ -539,6 +704,72 @@ ROWS: list[Row] = [
             ("X-inf", "inf in X", lambda: {"X": _with(X, (0, 0), np.inf)}),
             ("X-neginf", "-inf in X", lambda: {"X": _with(X, (7, 1), -np.inf)}),
         ],
+    ),
+    # --- entries missing at random (missing="em", emlib.missing) ---------------------------------
+    *rows_for(
+        B_MISSING_VALUE,
+        "missing",
+        ValueError,
+        r"\b{arg}\b must be one of \('error', 'em'\)",
+        [
+            ("missing-drop", "missing 'drop'", lambda: {"missing": "drop"}),
+            ("missing-none", "missing None", lambda: {"missing": None}),
+            ("missing-true", "missing True", lambda: {"missing": True}),
+        ],
+    ),
+    *rows_for(
+        B_MISSING_NAN,
+        "X_missing",
+        None,
+        "",
+        [("X_missing-list", "X with NaN as a list of lists", lambda: {"X_missing": X_MISSING.tolist()})],
+        same_as=lambda: {"X_missing": X_MISSING},
+        exclude=("GaussianMixture(missing).fit",),
+    ),
+    *rows_for(
+        B_MISSING_INF,
+        "X_missing",
+        ValueError,
+        r"\b{arg}\b contains infinite values \(at index \(\d+, \d+\)\); with missing='em' only NaN marks a missing",
+        [
+            ("X_missing-inf", "inf beside a NaN", lambda: {"X_missing": _with(X_MISSING, (0, 0), np.inf)}),
+            ("X_missing-neginf", "-inf beside a NaN", lambda: {"X_missing": _with(X_MISSING, (5, 1), -np.inf)}),
+        ],
+    ),
+    *rows_for(
+        B_MISSING_ROW,
+        "X_missing",
+        ValueError,
+        r"\b{arg}\b has 1 row\(s\) with every entry missing \(NaN\): rows 6\. .*drop it",
+        [("X_missing-row", "row 6 all NaN", lambda: {"X_missing": _with(X_MISSING, 6, np.nan)})],
+    ),
+    *rows_for(
+        B_MISSING_COLUMN,
+        "X_missing",
+        ValueError,
+        r"column 0 of \b{arg}\b has every entry missing \(NaN\) in the rows of positive sample_weight.*drop the column",
+        [
+            (
+                "X_missing-column",
+                "column 0 all NaN",
+                lambda: {"X_missing": np.column_stack([np.full(N, np.nan), X[:, 1]])},
+            )
+        ],
+        needs=frozenset({"X_missing", "fitting with missing"}),
+    ),
+    *rows_for(
+        B_MISSING_PRIOR,
+        "prior",
+        ValueError,
+        r"\b{arg}\b \(the conjugate prior\) is not available with missing='em'",
+        [
+            (
+                "prior-missing",
+                "prior 'default' with missing='em'",
+                lambda: {"prior": "default", "missing": "em", "reg_covar": None},
+            )
+        ],
+        needs=frozenset({"prior", "missing"}),
     ),
     *rows_for(
         B_NDIM_X,
@@ -1700,7 +1931,604 @@ ROWS: list[Row] = [
             ("counts-at-0", "none in cell 3, y1 <= 2 (y2 + y3)", lambda: {"counts": np.array([10, 3, 2, 0])}),
         ],
     ),
+    # --- factor analysis and probabilistic PCA (emlib.factor_analysis) ---------------------------------
+    *rows_for(
+        B_FA_X,
+        "fa_X",
+        ValueError,
+        r"\b{arg}\b (contains NaN or infinite|must be a 2-D array)",
+        [
+            ("fa_X-nan", "NaN in X", lambda: {"fa_X": _with(FA_X, (2, 1), np.nan)}),
+            ("fa_X-inf", "inf in X", lambda: {"fa_X": _with(FA_X, (0, 3), np.inf)}),
+            ("fa_X-1d", "X 1-D", lambda: {"fa_X": FA_X[:, 0]}),
+        ],
+    ),
+    *rows_for(
+        B_FA_X,
+        "fa_X",
+        TypeError,
+        r"\b{arg}\b must hold real numbers",
+        [
+            ("fa_X-complex", "X complex", lambda: {"fa_X": FA_X + 0j}),
+            ("fa_X-str", "X strings", lambda: {"fa_X": FA_X.astype(str)}),
+        ],
+    ),
+    *rows_for(
+        B_FA_X_CONVERTED,
+        "fa_X",
+        None,
+        "",
+        [
+            ("fa_X-list", "X a list of lists", lambda: {"fa_X": FA_X.tolist()}),
+            ("fa_X-int", "X an integer array", lambda: {"fa_X": FA_X_INT}),
+        ],
+        same_as=lambda: {"fa_X": FA_X},
+    ),
+    *rows_for(
+        B_FA_X_ROWS,
+        "fa_X",
+        ValueError,
+        r"\b{arg}\b (must have at least 2 rows of positive sample_weight|column 2 is constant)",
+        [
+            ("fa_X-one-row", "one row of positive weight", lambda: {"fa_X": FA_X, "sample_weight": np.eye(8)[3]}),
+            ("fa_X-constant", "column 2 constant", lambda: {"fa_X": _with(FA_X, (slice(None), 2), 4.0)}),
+        ],
+        needs=frozenset({"fa_X", "sample_weight"}),
+    ),
+    *rows_for(
+        B_FA_Q,
+        "n_factors",
+        ValueError,
+        r"\b{arg}\b (must be >= 1|\(\d\) is too many factors for 4 columns|\(\d\) must be less than the number of columns)",
+        [
+            ("n_factors-0", "q 0", lambda: {"n_factors": 0}),
+            ("n_factors-4", "q 4 for 4 columns", lambda: {"n_factors": 4}),
+        ],
+    ),
+    *rows_for(
+        B_FA_Q,
+        "n_factors",
+        ValueError,
+        r"\b{arg}\b \(2\) is too many factors for 4 columns of X.*\(D - q\)\^2 < D \+ q; at most 1",
+        [("n_factors-ledermann", "q 2 for 4 columns: (4 - 2)² < 6", lambda: {"n_factors": 2})],
+        exclude=("fit_ppca", "ppca_maximum_likelihood"),
+    ),
+    *rows_for(
+        B_FA_Q_TYPE,
+        "n_factors",
+        TypeError,
+        r"\b{arg}\b must be an integer",
+        [
+            ("n_factors-2.5", "q 2.5", lambda: {"n_factors": 2.5}),
+            ("n_factors-True", "q True", lambda: {"n_factors": True}),
+        ],
+    ),
+    *rows_for(
+        B_FA_METHOD,
+        "fa_method",
+        ValueError,
+        r"\b{arg}\b ('hard' \(classification EM\) has no meaning for a factor model|" + METHODS + ")",
+        [
+            ("fa_method-hard", "method 'hard'", lambda: {"fa_method": "hard"}),
+            ("fa_method-unknown", "method 'fast'", lambda: {"fa_method": "fast"}),
+        ],
+    ),
+    *rows_for(
+        B_FA_INIT,
+        "fa_init",
+        ValueError,
+        r"\b{arg}\b (must be None, 'random' or an emlib\.FactorParams|has dimension 3 but X has 4 columns|has 2 factors but)",
+        [
+            ("fa_init-str", "init 'pca'", lambda: {"fa_init": "pca"}),
+            (
+                "fa_init-dimension",
+                "init with D = 3",
+                lambda: {"fa_init": emlib.FactorParams(np.zeros(3), np.ones((3, 1)), np.ones(3))},
+            ),
+            (
+                "fa_init-factors",
+                "init with q = 2, n_factors 1",
+                lambda: {"fa_init": emlib.FactorParams(np.zeros(4), np.ones((4, 2)), np.ones(4))},
+            ),
+        ],
+    ),
+    *rows_for(
+        B_FA_INIT_PPCA,
+        "fa_init",
+        ValueError,
+        r"\b{arg}\b must have equal noise_variances",
+        [
+            (
+                "fa_init-unequal",
+                "init with noise variances 1, 2, 3, 4",
+                lambda: {"fa_init": emlib.FactorParams(np.zeros(4), np.ones((4, 1)), [1.0, 2.0, 3.0, 4.0])},
+            )
+        ],
+        exclude=("fit_factor_analysis",),
+    ),
+    *rows_for(
+        B_FA_RNG,
+        "fa_rng",
+        TypeError,
+        r"\b{arg}\b must be None, a non-negative integer seed or a numpy\.random\.Generator",
+        [
+            ("fa_rng-str", "a string seed", lambda: {"fa_rng": "seed"}),
+            ("fa_rng-float", "seed 1.5", lambda: {"fa_rng": 1.5}),
+        ],
+    ),
+    *rows_for(
+        B_FA_RNG,
+        "fa_rng",
+        ValueError,
+        r"\b{arg}\b must be a non-negative integer seed",
+        [("fa_rng-negative", "seed -1", lambda: {"fa_rng": -1})],
+    ),
+    *rows_for(
+        B_FA_PARAMS,
+        "loadings",
+        ValueError,
+        r"\b{arg}\b (must have shape \(D, q\)|contains NaN|must be a 2-D array)",
+        [
+            ("loadings-rows", "loadings with 3 rows for D = 4", lambda: {"loadings": np.ones((3, 1))}),
+            ("loadings-no-factor", "loadings with no column", lambda: {"loadings": np.ones((4, 0))}),
+            ("loadings-nan", "a NaN loading", lambda: {"loadings": _with(np.ones((4, 1)), (1, 0), np.nan)}),
+            ("loadings-1d", "loadings 1-D", lambda: {"loadings": np.ones(4)}),
+        ],
+    ),
+    *rows_for(
+        B_FA_PARAMS,
+        "noise_variances",
+        ValueError,
+        r"\b{arg}\b (must have shape \(4,\)|must all be > 0|contains NaN)",
+        [
+            ("noise_variances-short", "3 noise variances", lambda: {"noise_variances": np.ones(3)}),
+            ("noise_variances-zero", "a noise variance 0", lambda: {"noise_variances": _with(np.ones(4), 2, 0.0)}),
+            (
+                "noise_variances-negative",
+                "a noise variance -1",
+                lambda: {"noise_variances": _with(np.ones(4), 0, -1.0)},
+            ),
+            ("noise_variances-nan", "a NaN noise variance", lambda: {"noise_variances": _with(np.ones(4), 1, np.nan)}),
+        ],
+    ),
+    *rows_for(
+        B_FA_PARAMS,
+        "fa_mean",
+        ValueError,
+        r"\b{arg}\b (contains NaN|must be a 1-D array)",
+        [
+            ("fa_mean-nan", "a NaN mean", lambda: {"fa_mean": _with(np.zeros(4), 0, np.nan)}),
+            ("fa_mean-2d", "mean of shape (1, 4)", lambda: {"fa_mean": np.zeros((1, 4))}),
+        ],
+    ),
+    *rows_for(
+        B_FA_PARAMS_TYPE,
+        "fa_params",
+        TypeError,
+        r"\b{arg}\b must be an emlib\.FactorParams",
+        [
+            ("fa_params-gmm", "a GMMParams", lambda: {"fa_params": PARAMS}),
+            ("fa_params-none", "None", lambda: {"fa_params": None}),
+        ],
+    ),
+    *rows_for(
+        B_FA_PARAMS_TYPE,
+        "fa_params",
+        ValueError,
+        r"\b{arg}\b has dimension 3 but X has 4 columns",
+        [
+            (
+                "fa_params-dimension",
+                "params with D = 3",
+                lambda: {"fa_params": emlib.FactorParams(np.zeros(3), np.ones((3, 1)), np.ones(3))},
+            )
+        ],
+    ),
+    *rows_for(
+        B_FA_NOISE,
+        "noise",
+        ValueError,
+        r"\b{arg}\b must be one of \('diagonal', 'isotropic'\)",
+        [
+            ("noise-diag", "noise 'diag'", lambda: {"noise": "diag"}),
+            ("noise-none", "noise None", lambda: {"noise": None}),
+        ],
+    ),
 ]
+
+# --- hidden Markov models (emlib.hmm, fit_hmm) and the independent Poisson mixture (emlib.poisson) ---
+HMM_COUNTS = np.array([1.0, 0.0, 2.0, 1.0, 9.0, 11.0, 8.0, 10.0, 1.0, 2.0, 12.0, 9.0])  # Poisson X, T = 12
+HMM_SYMBOLS = np.array([0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 2.0, 1.0, 0.0, 0.0, 1.0, 2.0])  # categorical X, M = 3
+HMM_START = np.array([0.5, 0.5])
+HMM_TRANSITION = np.array([[0.9, 0.1], [0.2, 0.8]])
+HMM_PARAMS = emlib.HMMParams(HMM_START, HMM_TRANSITION, rates=[[1.0], [10.0]])
+POISSON_MIXTURE = emlib.PoissonMixture()
+
+GOOD.update(
+    {
+        "hmm_X": HMM_COUNTS,
+        "n_states": 2,
+        "hmm_emission": "poisson",
+        "lengths": None,
+        "hmm_init": "k-means",
+        "hmm_method": "em",
+        "hmm_sample_weight": None,
+        "start": HMM_START,
+        "transition": HMM_TRANSITION,
+        "hmm_emission_params": {"rates": [[1.0], [10.0]]},  # the emission family's keyword arguments of HMMParams
+        "pm_X": HMM_COUNTS,
+        "pm_rates": [1.0, 10.0],
+    }
+)
+
+TARGETS.update(
+    {
+        "fit_hmm": target(
+            lambda a: emlib.fit_hmm(
+                a["hmm_X"],
+                a["n_states"],
+                emission=a["hmm_emission"],
+                lengths=a["lengths"],
+                init=a["hmm_init"],
+                n_init=1,
+                random_state=0,
+                method=a["hmm_method"],
+            ),
+            "hmm_X",
+            "n_states",
+            "hmm_emission",
+            "lengths",
+            "hmm_init",
+            "hmm_method",
+            hmm_X="X",
+            hmm_emission="emission",
+            hmm_init="init",
+            hmm_method="method",
+        ),
+        "fit_em[HiddenMarkovModel]": target(
+            lambda a: emlib.fit_em(
+                emlib.HiddenMarkovModel("poisson"), a["hmm_X"], HMM_PARAMS, sample_weight=a["hmm_sample_weight"]
+            ),
+            "hmm_X",
+            "hmm_sample_weight",
+            hmm_X="X",
+            hmm_sample_weight="sample_weight",
+        ),
+        "HiddenMarkovModel": target(
+            lambda a: emlib.HiddenMarkovModel(a["hmm_emission"]), "hmm_emission", hmm_emission="emission"
+        ),
+        "HMMParams": target(
+            lambda a: emlib.HMMParams(a["start"], a["transition"], **a["hmm_emission_params"]),
+            "start",
+            "transition",
+            "hmm_emission_params",
+        ),
+        "fit_em[PoissonMixture]": target(
+            lambda a: emlib.fit_em(POISSON_MIXTURE, a["pm_X"], emlib.PoissonMixtureParams(a["weights"], a["pm_rates"])),
+            "pm_X",
+            "weights",
+            "pm_rates",
+            pm_X="X",
+            pm_rates="rates",
+        ),
+        "PoissonMixtureParams": target(
+            lambda a: emlib.PoissonMixtureParams(a["weights"], a["pm_rates"]), "weights", "pm_rates", pm_rates="rates"
+        ),
+        "PoissonMixture.sample": target(
+            lambda a: POISSON_MIXTURE.sample(emlib.PoissonMixtureParams(WEIGHTS, [1.0, 10.0]), a["n"], a["rng"]),
+            "n",
+            "rng",
+            n="n_samples",
+        ),
+    }
+)
+
+B_HMM_LENGTHS = (
+    "`lengths` of `fit_hmm` not adding up to the number of time steps, not positive whole numbers, or not 1-D"
+)
+B_HMM_STATES = "`n_states` of `fit_hmm` below 1 or above the number of time steps"
+B_HMM_STATES_TYPE = "`n_states` of 2.5 or `True`"
+B_HMM_SYMBOLS = (
+    "Categorical `X` of `fit_hmm` negative, not whole, not one column, or a symbol beyond `init`'s probabilities"
+)
+B_HMM_COUNTS = "Poisson `X` of a hidden Markov model negative or fractional"
+B_HMM_WEIGHT = "`sample_weight` given to a hidden Markov model"
+B_HMM_PROBABILITIES = "`start`, `transition` or `probabilities` of `HMMParams` not summing to one, or negative"
+B_HMM_SHAPE = "`start`, `transition`, `rates` or `probabilities` of `HMMParams` of the wrong shape"
+B_HMM_RATES = "`rates` of `HMMParams` negative or NaN"
+B_HMM_FAMILY = "`HMMParams` with no emission family, or two (or `means` without `covariances`)"
+B_HMM_EMISSION = '`emission` of `fit_hmm` or `HiddenMarkovModel` unknown (`"normal"`, `None`)'
+B_HMM_METHOD = '`method` of `fit_hmm` `"ecg"` or `"hybrid"` (no score), or unknown'
+B_HMM_INIT = '`init` of `fit_hmm` not an `HMMParams` or `"k-means"`, or of another number of states, emission family or dimension'
+B_PM_X = "`X` of `PoissonMixture` negative or fractional counts"
+B_PM_RATES = "`rates` of `PoissonMixtureParams` negative, NaN, or not one row per component"
+B_PM_COLUMNS = "`rates` of the `init` of a `PoissonMixture` with another number of columns than `X`"
+
+_HMM_TWO_SYMBOLS = emlib.HMMParams(HMM_START, HMM_TRANSITION, probabilities=np.full((2, 2), 0.5))
+
+ROWS.extend(
+    [
+        *rows_for(
+            B_HMM_LENGTHS,
+            "lengths",
+            ValueError,
+            r"\b{arg}\b (must add up to the number of time steps of X \(12\); they add up to \d+"
+            r"|must be positive whole numbers|must be a 1-D array)",
+            [
+                ("lengths-short", "lengths (5, 5) for 12 time steps", lambda: {"lengths": [5, 5]}),
+                ("lengths-long", "lengths (6, 7)", lambda: {"lengths": [6, 7]}),
+                ("lengths-zero", "a length 0", lambda: {"lengths": [12, 0]}),
+                ("lengths-negative", "a length -1", lambda: {"lengths": [13, -1]}),
+                ("lengths-half", "lengths (6.5, 5.5)", lambda: {"lengths": [6.5, 5.5]}),
+                ("lengths-empty", "no lengths", lambda: {"lengths": []}),
+                ("lengths-2d", "lengths of shape (1, 2)", lambda: {"lengths": [[6, 6]]}),
+                ("lengths-scalar", "lengths 12, a number", lambda: {"lengths": 12}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_STATES,
+            "n_states",
+            ValueError,
+            r"\b{arg}\b (must be >= 1|\(13\) must not exceed the number of time steps of X \(12\))",
+            [
+                ("n_states-0", "K 0", lambda: {"n_states": 0}),
+                ("n_states-negative", "K -1", lambda: {"n_states": -1}),
+                ("n_states-13", "K 13 for 12 time steps", lambda: {"n_states": 13}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_STATES_TYPE,
+            "n_states",
+            TypeError,
+            r"\b{arg}\b must be an integer",
+            [
+                ("n_states-2.5", "K 2.5", lambda: {"n_states": 2.5}),
+                ("n_states-True", "K True", lambda: {"n_states": True}),
+                ("n_states-float", "K 2.0", lambda: {"n_states": 2.0}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_SYMBOLS,
+            "hmm_X",
+            ValueError,
+            r"\b{arg}\b (of a categorical HMM must hold non-negative whole numbers"
+            r"|of a categorical HMM must be one column of symbols; got 2 columns"
+            r"|holds symbol 2 but init\.probabilities has only 2 symbols \(0 to 1\))",
+            [
+                (
+                    "hmm_X-symbol-negative",
+                    "a symbol -1",
+                    lambda: {"hmm_X": _with(HMM_SYMBOLS, 3, -1.0), "hmm_emission": "categorical"},
+                ),
+                (
+                    "hmm_X-symbol-half",
+                    "a symbol 1.5",
+                    lambda: {"hmm_X": _with(HMM_SYMBOLS, 3, 1.5), "hmm_emission": "categorical"},
+                ),
+                (
+                    "hmm_X-symbol-columns",
+                    "two columns of symbols",
+                    lambda: {"hmm_X": np.column_stack([HMM_SYMBOLS, HMM_SYMBOLS]), "hmm_emission": "categorical"},
+                ),
+                (
+                    "hmm_X-symbol-range",
+                    "symbol 2 with init for 2 symbols",
+                    lambda: {"hmm_X": HMM_SYMBOLS, "hmm_emission": "categorical", "hmm_init": _HMM_TWO_SYMBOLS},
+                ),
+            ],
+            needs=frozenset({"hmm_X", "hmm_emission", "hmm_init"}),
+        ),
+        *rows_for(
+            B_HMM_COUNTS,
+            "hmm_X",
+            ValueError,
+            r"\b{arg}\b of a poisson HMM must hold non-negative whole numbers",
+            [
+                ("hmm_X-count-negative", "a count -1", lambda: {"hmm_X": _with(HMM_COUNTS, 2, -1.0)}),
+                ("hmm_X-count-half", "a count 2.5", lambda: {"hmm_X": _with(HMM_COUNTS, 2, 2.5)}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_WEIGHT,
+            "hmm_sample_weight",
+            ValueError,
+            r"\b{arg}\b must be None for a hidden Markov model",
+            [
+                (
+                    "hmm_sample_weight-counts",
+                    "weights 1, 2, …, 12",
+                    lambda: {"hmm_sample_weight": np.arange(1.0, 13.0)},
+                ),
+                ("hmm_sample_weight-zero", "a weight 0", lambda: {"hmm_sample_weight": _with(np.ones(12), 4, 0.0)}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_PROBABILITIES,
+            "transition",
+            ValueError,
+            r"\b{arg}\b (must sum to one along its last axis; got sums \[1\.1, 1\.0\]"
+            r"|must hold finite, non-negative probabilities|contains NaN or infinite values)",
+            [
+                ("transition-sum", "a row summing to 1.1", lambda: {"transition": [[0.9, 0.2], [0.2, 0.8]]}),
+                ("transition-negative", "an entry -0.1", lambda: {"transition": [[1.1, -0.1], [0.2, 0.8]]}),
+                ("transition-nan", "an entry NaN", lambda: {"transition": [[np.nan, 0.1], [0.2, 0.8]]}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_PROBABILITIES,
+            "start",
+            ValueError,
+            r"\b{arg}\b must (sum to one along its last axis|hold finite, non-negative probabilities)",
+            [
+                ("start-sum", "start (0.5, 0.6)", lambda: {"start": [0.5, 0.6]}),
+                ("start-negative", "start (1.5, -0.5)", lambda: {"start": [1.5, -0.5]}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_PROBABILITIES,
+            "hmm_emission_params",
+            ValueError,
+            r"\bprobabilities\b must (sum to one along its last axis|hold finite, non-negative probabilities)",
+            [
+                (
+                    "probabilities-sum",
+                    "a row of probabilities summing to 1.1",
+                    lambda: {"hmm_emission_params": {"probabilities": [[0.5, 0.6], [0.5, 0.5]]}},
+                ),
+                (
+                    "probabilities-negative",
+                    "a probability -0.5",
+                    lambda: {"hmm_emission_params": {"probabilities": [[1.5, -0.5], [0.5, 0.5]]}},
+                ),
+            ],
+        ),
+        *rows_for(
+            B_HMM_SHAPE,
+            "transition",
+            ValueError,
+            r"\b{arg}\b must (have shape \(2, 2\); got \(3, 3\)|be a 2-D array)",
+            [
+                ("transition-3x3", "a 3 x 3 transition for 2 states", lambda: {"transition": np.eye(3)}),
+                ("transition-1d", "transition 1-D", lambda: {"transition": [0.9, 0.1]}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_SHAPE,
+            "start",
+            ValueError,
+            r"\b{arg}\b must be a 1-D array",
+            [("start-2d", "start of shape (1, 2)", lambda: {"start": [[0.5, 0.5]]})],
+        ),
+        *rows_for(
+            B_HMM_SHAPE,
+            "hmm_emission_params",
+            ValueError,
+            r"\b(rates|probabilities)\b must (be a 2-D array|be finite, non-negative, with one row per state \(2\)"
+            r"|have one row per state \(2\); got 3)",
+            [
+                ("rates-1d", "rates 1-D", lambda: {"hmm_emission_params": {"rates": [1.0, 10.0]}}),
+                (
+                    "rates-rows",
+                    "three rows of rates",
+                    lambda: {"hmm_emission_params": {"rates": [[1.0], [2.0], [3.0]]}},
+                ),
+                (
+                    "probabilities-rows",
+                    "three rows of probabilities",
+                    lambda: {"hmm_emission_params": {"probabilities": np.full((3, 2), 0.5)}},
+                ),
+            ],
+        ),
+        *rows_for(
+            B_HMM_RATES,
+            "hmm_emission_params",
+            ValueError,
+            r"\brates\b (must be finite, non-negative|contains NaN or infinite)",
+            [
+                ("rates-negative", "a rate -1", lambda: {"hmm_emission_params": {"rates": [[-1.0], [10.0]]}}),
+                ("rates-nan", "a rate NaN", lambda: {"hmm_emission_params": {"rates": [[np.nan], [10.0]]}}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_FAMILY,
+            "hmm_emission_params",
+            ValueError,
+            r"HMMParams needs the parameters of one emission family: means and covariances \(Gaussian\), rates"
+            r" \(Poisson\) or probabilities \(categorical\); got (none|\['rates', 'probabilities'\]|\['means'\])",
+            [
+                ("family-none", "no emission parameters", lambda: {"hmm_emission_params": {}}),
+                (
+                    "family-two",
+                    "rates and probabilities",
+                    lambda: {"hmm_emission_params": {"rates": [[1.0], [2.0]], "probabilities": np.full((2, 2), 0.5)}},
+                ),
+                ("family-means", "means only", lambda: {"hmm_emission_params": {"means": [[0.0], [1.0]]}}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_EMISSION,
+            "hmm_emission",
+            ValueError,
+            r"\b{arg}\b must be one of 'gaussian', 'poisson', 'categorical'; got",
+            [
+                ("emission-normal", "emission 'normal'", lambda: {"hmm_emission": "normal"}),
+                ("emission-none", "emission None", lambda: {"hmm_emission": None}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_METHOD,
+            "hmm_method",
+            TypeError,
+            r"\b{arg}\b '(ecg|hybrid)' needs the model's score, which a hidden Markov model does not supply",
+            [
+                ("hmm_method-ecg", "method 'ecg'", lambda: {"hmm_method": "ecg"}),
+                ("hmm_method-hybrid", "method 'hybrid'", lambda: {"hmm_method": "hybrid"}),
+            ],
+        ),
+        *rows_for(
+            B_HMM_METHOD,
+            "hmm_method",
+            ValueError,
+            r"\b{arg}\b " + METHODS,
+            [("hmm_method-fast", "method 'fast'", lambda: {"hmm_method": "fast"})],
+        ),
+        *rows_for(
+            B_HMM_INIT,
+            "hmm_init",
+            ValueError,
+            r"\b{arg}\b( must be an emlib\.hmm\.HMMParams or 'k-means'; got| has 3 states but n_states is 2"
+            r"| has categorical emissions but the model's are poisson|\.rates has 2 columns but X has 1)",
+            [
+                ("hmm_init-str", "init 'random'", lambda: {"hmm_init": "random"}),
+                (
+                    "hmm_init-states",
+                    "init with 3 states",
+                    lambda: {
+                        "hmm_init": emlib.HMMParams(
+                            np.full(3, 1 / 3), np.full((3, 3), 1 / 3), rates=[[1.0], [2.0], [3.0]]
+                        )
+                    },
+                ),
+                ("hmm_init-family", "a categorical init", lambda: {"hmm_init": _HMM_TWO_SYMBOLS}),
+                (
+                    "hmm_init-columns",
+                    "init with 2 columns of rates",
+                    lambda: {"hmm_init": emlib.HMMParams(HMM_START, HMM_TRANSITION, rates=[[1.0, 1.0], [2.0, 2.0]])},
+                ),
+            ],
+        ),
+        *rows_for(
+            B_PM_X,
+            "pm_X",
+            ValueError,
+            r"\b{arg}\b of a Poisson mixture must hold non-negative whole numbers",
+            [
+                ("pm_X-negative", "a count -1", lambda: {"pm_X": _with(HMM_COUNTS, 0, -1.0)}),
+                ("pm_X-half", "a count 0.5", lambda: {"pm_X": _with(HMM_COUNTS, 0, 0.5)}),
+            ],
+        ),
+        *rows_for(
+            B_PM_RATES,
+            "pm_rates",
+            ValueError,
+            r"\b{arg}\b (must be non-negative|contains NaN or infinite|must have one row per component \(2\))",
+            [
+                ("pm_rates-negative", "a rate -1", lambda: {"pm_rates": [-1.0, 10.0]}),
+                ("pm_rates-nan", "a rate NaN", lambda: {"pm_rates": [np.nan, 10.0]}),
+                ("pm_rates-rows", "three rates for two weights", lambda: {"pm_rates": [1.0, 2.0, 3.0]}),
+            ],
+        ),
+        *rows_for(
+            B_PM_COLUMNS,
+            "pm_rates",
+            ValueError,
+            r"init\.\b{arg}\b has 2 columns but X has 1",
+            [("pm_rates-columns", "two columns of rates", lambda: {"pm_rates": [[1.0, 1.0], [10.0, 10.0]]})],
+            exclude=("PoissonMixtureParams",),
+        ),
+    ]
+)
+
 
 CASES = [pytest.param(row, name, id=f"{row.id}-{name}") for row in ROWS for name in TARGETS if row.applies_to(name)]
 

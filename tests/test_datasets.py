@@ -282,7 +282,7 @@ def test_apple_trees_shape_and_monotone_pattern():
 
 def test_apple_trees_values():
     X = emlib.datasets.apple_trees()
-    # the table of Little and Rubin (1987, after Snedecor and Cochran 1972), as in mvnmle's `apple`
+    # the table of Little and Rubin (1987, after Snedecor and Cochran's 6th edition), as in mvnmle's `apple`
     size = [8, 6, 11, 22, 14, 17, 18, 24, 19, 23, 26, 40, 4, 4, 5, 6, 8, 10]
     worms = [59, 58, 56, 53, 50, 45, 43, 42, 39, 38, 30, 27]
     np.testing.assert_array_equal(X[:, 0], size)

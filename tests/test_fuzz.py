@@ -36,7 +36,11 @@ with D, K <= 2); fit_em with BinomialMixture and GaussianMixtureModel (every met
 trajectory; the model's covariance_type, reg_covar and covariance_prior), the models' e_step,
 log_likelihood and sample, the results' predict, score_samples, bic and sample,
 BinomialMixtureParams; fit_em with GeneticLinkage (every method, "hard" refused), LinkageParams,
-GeneticLinkage.maximum_likelihood and GeneticLinkage.information; datasets.sample_gmm and
+GeneticLinkage.maximum_likelihood and GeneticLinkage.information; fit_factor_analysis and fit_ppca
+(every method, "hard" refused, both starts), ppca_maximum_likelihood, FactorParams and the
+FactorAnalysisModel's log_likelihood and posterior; fit_hmm (every emission, lengths, "em", "hard"
+and "squarem", "ecg" refused) with the fitted model's decode, HMMParams; fit_em with PoissonMixture,
+PoissonMixtureParams and PoissonMixture.sample; datasets.sample_gmm and
 datasets.old_faithful.
 
 The tests at the end draw only valid input, which must be accepted; the known emlib issues that
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -1597,3 +1602,588 @@ def test_valid_counts_are_accepted_by_the_closed_forms(counts, pi):
         assert all(math.isfinite(value) for value in information.values())
         assert information["complete"] > 0 and information["missing"] >= 0
         assert information["observed"] == pytest.approx(information["complete"] - information["missing"])
+
+
+# --------------------------------------------------------------------------
+# factor analysis and probabilistic PCA (emlib.factor_analysis): drawn inputs, valid or not
+# --------------------------------------------------------------------------
+FA_FUNCTIONS = {"fit_factor_analysis": emlib.fit_factor_analysis, "fit_ppca": emlib.fit_ppca}
+FA_FACTORS = st.one_of(st.integers(-1, 5), st.sampled_from([2.5, True, "1", None, np.int64(1)]))
+#: Why a factor-model call with valid arguments may still refuse its data (the message says which).
+FA_DATA_ERRORS = (
+    r"beyond the range of float64|too far from the mean|"
+    r"contains NaN or infinite|must be a 2-D array|must hold real numbers|must be a rectangular|must have at least one"
+    r"|must have at least 2 rows of positive sample_weight|X column \d+ is constant|spread is (beyond|too small)"
+    r"|too many factors|must be less than the number of columns|sample_weight|n_(factors|components) must be"
+)
+
+
+def fa_limit(d: int, function_name: str) -> int:
+    """The most factors fit_factor_analysis (the largest q with (D − q)² >= D + q) or fit_ppca (D − 1) takes."""
+    if function_name == "fit_ppca":
+        return d - 1
+    return max([q for q in range(d) if (d - q) ** 2 >= d + q], default=0)
+
+
+def check_factor_params(params, d, q, isotropic):
+    assert isinstance(params, emlib.FactorParams), type(params).__name__
+    check_finite(params.mean, (d,), "mean")
+    check_finite(params.loadings, (d, q), "loadings")
+    noise = check_finite(params.noise_variances, (d,), "noise_variances")
+    assert np.all(noise > 0), noise
+    if isotropic:
+        assert np.all(noise == noise[0]), noise
+
+
+@settings(max_examples=250, deadline=None)
+@given(data=real_data(max_rows=30, max_features=6), q=FA_FACTORS, draw=st.data())
+def test_fit_factor_analysis_and_ppca(data, q, draw):
+    name = draw.draw(st.sampled_from(sorted(FA_FUNCTIONS)), label="function")
+    X = draw.draw(container(data.X), label="X")
+    n, d = data.X.shape
+    methods = st.sampled_from(["em", "squarem", "ecg", "hybrid", "hard"])  # "hard": refused, z is continuous
+    kwargs = draw.draw(
+        keyword_arguments(
+            *pick(
+                ["max_iter", "tol", "method", "callback", "trajectory", "random_state"],
+                method=(methods, INVALID["method"]),
+                random_state=(st.one_of(st.none(), SEEDS), INVALID["random_state"]),
+            )
+        )
+    )
+    init = draw.draw(st.sampled_from([None, "random"]), label="init")
+    sample_weight = draw.draw(sample_weights(n), label="sample_weight")
+    result = outcome(
+        FA_FUNCTIONS[name], X, q, init=init, sample_weight=sample_weight, convergence_warning_ok=True, **kwargs
+    )
+    check_rejected_if_broken(result, kwargs)
+    if kwargs["method"] == "hard":
+        assert result is REJECTED
+        return
+    if result is REJECTED:
+        assert re.search(FA_DATA_ERRORS, str(outcome.error)), outcome.error
+        return
+    assert isinstance(q, (int, np.integer)) and 1 <= q <= fa_limit(d, name), (q, d)
+    check_factor_params(result.params, d, int(q), name == "fit_ppca")
+    check_history(result.log_likelihoods, result.n_iter, max_iter_of(kwargs["max_iter"]), result.converged)
+    if kwargs["method"] == "em":  # EM never lowers ℓ (beyond rounding)
+        lls = np.asarray(result.log_likelihoods)
+        assert np.all(np.diff(lls) >= -1e-8 * np.maximum(1.0, np.abs(lls[1:]))), lls
+    if kwargs["trajectory"]:
+        assert len(result.trajectory) == result.n_iter + 1 and result.trajectory[-1] is result.params
+    if isinstance(kwargs["callback"], Recorder):
+        assert [call[0] for call in kwargs["callback"].calls] == list(range(result.n_iter + 1))
+
+
+@st.composite
+def valid_factor_data(draw):
+    """Data a factor model must accept: N >= D + 2 rows from q factors plus noise, at any scale."""
+    d = draw(st.integers(3, 6))
+    q = draw(st.integers(1, max(1, fa_limit(d, "fit_factor_analysis"))))
+    n = draw(st.integers(d + 2, 40))
+    rng = np.random.default_rng(draw(SEEDS))
+    X = rng.normal(size=(n, q)) @ rng.normal(size=(q, d)) + rng.normal(size=(n, d)) * rng.uniform(0.1, 1.0, d)
+    scale = 10.0 ** draw(st.integers(-100, 100))
+    offset = draw(st.sampled_from([0.0, 1.0, 1e3])) * scale
+    return X * scale + offset, q
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=valid_factor_data(), seed=SEEDS, data=st.data())
+def test_valid_input_is_accepted_by_the_factor_models(case, seed, data):
+    X, q = case
+    n, d = X.shape
+    method = data.draw(st.sampled_from(["em", "squarem", "ecg", "hybrid"]), label="method")
+    weights = data.draw(st.sampled_from([None, "uniform", "integers"]), label="sample_weight")
+    rng = np.random.default_rng(seed)
+    sample_weight = (
+        None
+        if weights is None
+        else rng.uniform(0.2, 2.0, n)
+        if weights == "uniform"
+        else np.r_[1, 1, rng.integers(0, 3, n - 2)]
+    )
+    for name, function in FA_FUNCTIONS.items():
+        result = outcome(
+            function,
+            X,
+            q,
+            method=method,
+            init=data.draw(st.sampled_from([None, "random"])),
+            random_state=seed,
+            max_iter=30,
+            sample_weight=sample_weight,
+            convergence_warning_ok=True,
+        )
+        assert result is not REJECTED, outcome.error
+        check_factor_params(result.params, d, q, name == "fit_ppca")
+        check_finite(result.log_likelihoods, (result.n_iter + 1,), "log_likelihoods")
+    closed = outcome(emlib.ppca_maximum_likelihood, X, q, sample_weight=sample_weight)
+    assert closed is not REJECTED, outcome.error
+    check_factor_params(closed, d, q, True)
+    model = emlib.FactorAnalysisModel()
+    check_real(outcome(model.log_likelihood, X, closed, sample_weight=sample_weight), "log_likelihood")
+    means, covariance = outcome(model.posterior, X, closed)
+    check_finite(means, (n, q), "posterior means")
+    check_finite(covariance, (q, q), "posterior covariance")
+
+
+FA_ARRAYS = st.sampled_from(
+    [
+        "valid",
+        "valid",
+        "valid",
+        "NaN",
+        "inf",
+        "zero noise",
+        "negative noise",
+        "list",
+        "int",
+        "wrong rows",
+        "no factor",
+        "1-D loadings",
+        "strings",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    d=st.integers(1, 5), q=st.integers(1, 3), form=FA_ARRAYS, seed=SEEDS, data=real_data(max_rows=10, max_features=5)
+)
+def test_factor_params_and_the_models_methods(d, q, form, seed, data):
+    rng = np.random.default_rng(seed)
+    mean, loadings, noise = rng.normal(size=d), rng.normal(size=(d, q)), rng.uniform(0.1, 2.0, d)
+    valid = form in ("valid", "list", "int")
+    if form == "NaN":
+        loadings[0, 0] = np.nan
+    elif form == "inf":
+        mean[-1] = np.inf
+    elif form == "zero noise":
+        noise[0] = 0.0
+    elif form == "negative noise":
+        noise[-1] = -1.0
+    elif form == "list":
+        mean, loadings, noise = mean.tolist(), loadings.tolist(), noise.tolist()
+    elif form == "int":
+        mean, loadings, noise = np.round(mean).astype(int), np.round(loadings).astype(int), np.ones(d, dtype=int)
+    elif form == "wrong rows":
+        loadings = loadings[:-1]
+    elif form == "no factor":
+        loadings = loadings[:, :0]
+    elif form == "1-D loadings":
+        loadings = loadings[:, 0]
+    elif form == "strings":
+        noise = noise.astype(str)
+    params = outcome(emlib.FactorParams, mean, loadings, noise)
+    assert (params is not REJECTED) == valid, (form, getattr(outcome, "error", None))
+    if params is REJECTED:
+        return
+    check_factor_params(params, d, q, False)
+    covariance = check_finite(params.covariance(), (d, d), "covariance")
+    assert np.array_equal(covariance, covariance.T)
+    for noise_type in ("diagonal", "isotropic"):
+        model = emlib.FactorAnalysisModel(noise_type)
+        value = outcome(model.log_likelihood, data.X, params)
+        posterior = outcome(model.posterior, data.X, params)
+        if value is REJECTED or posterior is REJECTED:
+            assert re.search(
+                FA_DATA_ERRORS + r"|has dimension|equal noise_variances|not numerically positive definite",
+                str(outcome.error),
+            ), outcome.error
+            continue
+        assert data.X.shape[1] == d and data.finite
+        check_real(value, "log_likelihood") if np.isfinite(value) else None
+        check_finite(posterior[1], (q, q), "posterior covariance")
+    assert outcome(emlib.FactorAnalysisModel, form) is REJECTED  # no noise type is named like a form
+
+
+# --------------------------------------------------------------------------
+# entries missing at random (missing="em", emlib.missing): drawn data with drawn NaN masks
+# --------------------------------------------------------------------------
+MISSING_MASKS = ["MAR", "MAR", "MAR", "none", "monotone", "row all NaN", "inf beside NaN", "column all NaN"]
+
+
+@st.composite
+def missing_case(draw, max_rows=25, max_features=4):
+    """(X with NaN, its mask form, K, parameters with X's dimension)."""
+    n, d = draw(st.integers(1, max_rows)), draw(st.integers(1, max_features))
+    rng = np.random.default_rng(draw(SEEDS))
+    X = rng.normal(0.0, draw(st.sampled_from([1e-3, 1.0, 1e3])), size=(n, d)) + draw(st.sampled_from([0.0, 50.0]))
+    form = draw(st.sampled_from(MISSING_MASKS))
+    mask = rng.random((n, d)) < draw(st.floats(0.0, 0.6))
+    if form == "monotone":
+        mask = np.arange(d) >= rng.integers(1, d + 1, size=n)[:, np.newaxis]
+    elif form == "none":
+        mask[:] = False
+    mask[mask.all(axis=1), 0] = False  # no row all NaN unless drawn so
+    if form == "row all NaN":
+        mask[rng.integers(0, n)] = True
+    if form == "column all NaN":
+        mask[:, rng.integers(0, d)] = True
+        mask[mask.all(axis=1), :] = False
+        mask[:, rng.integers(0, d)] = True
+    X[mask] = np.nan
+    if form == "inf beside NaN":
+        X[rng.integers(0, n), rng.integers(0, d)] = rng.choice([np.inf, -np.inf])
+    k = draw(st.integers(1, 3))
+    finite = np.isfinite(X)
+    centre = np.where(finite, X, 0.0).sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
+    means = rng.normal(centre, 1.0, size=(k, d))
+    factors = rng.normal(size=(k, d, d))
+    spread = float(np.var(X[finite])) if finite.sum() > 1 else 0.0
+    scale = spread if spread > 0 else 1.0
+    covariances = scale * (factors @ np.swapaxes(factors, 1, 2) + d * np.eye(d)) / d
+    weights = rng.dirichlet(np.ones(k))
+    return X, form, k, emlib.GMMParams(np.nan_to_num(weights / weights.sum(), nan=1.0 / k), means, covariances)
+
+
+def _missing_error(form: str) -> str | None:
+    """The message a drawn bad mask must give (None: the input is valid)."""
+    return {
+        "row all NaN": r"has \d+ row\(s\) with every entry missing \(NaN\)",
+        "inf beside NaN": r"X contains infinite values .*only NaN marks a missing entry",
+    }.get(form)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=missing_case())
+def test_missing_data_likelihood_e_step_and_moments(case):
+    X, form, k, params = case
+    n, d = X.shape
+    all_nan_row = bool(np.any(np.all(np.isnan(X), axis=1)))
+    expected = _missing_error(form) if form != "column all NaN" or all_nan_row else None
+    if form == "column all NaN" and all_nan_row:
+        expected = _missing_error("row all NaN")
+    for function in (emlib.log_likelihood, emlib.e_step):
+        result = outcome(function, X, params, missing="em")
+        if expected is not None:
+            assert result is REJECTED and re.search(expected, str(outcome.error)), (form, outcome.error)
+            continue
+        if result is REJECTED:  # only a row too far from a component for float64
+            assert "too far from component" in str(outcome.error), outcome.error
+            return
+        if function is emlib.e_step:
+            check_simplex_rows(result, n, k, "e_step")
+        else:
+            assert math.isfinite(result)
+    if expected is not None:
+        assert outcome(emlib.missing.conditional_moments, X, params) is REJECTED
+        return
+    moments = emlib.missing.conditional_moments(X, params)
+    check_finite(moments.means, (n, k, d), "conditional means")
+    observed = ~np.isnan(X)
+    assert np.array_equal(moments.means[:, 0][observed], X[observed])
+    # the conditional covariance of the missing block is a covariance: symmetric, positive semi-definite
+    for row in range(n):
+        missing = ~observed[row]
+        for component in range(k):
+            block = moments.covariances[row, component][np.ix_(missing, missing)]
+            assert np.allclose(block, block.T)
+            assert np.all(np.linalg.eigvalsh(block) >= -1e-9 * max(1.0, np.abs(block).max())) if block.size else True
+    # without missing="em" a NaN is the error that says to pass it
+    if np.any(np.isnan(X)):
+        assert outcome(emlib.log_likelihood, X, params) is REJECTED
+        assert "missing='em'" in str(outcome.error)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=missing_case(max_rows=20, max_features=3), data=st.data())
+def test_fit_gmm_with_missing_entries(case, data):
+    X, form, k, params = case
+    covariance_type = data.draw(st.sampled_from(["full", "diag", "spherical", "tied"]), label="covariance_type")
+    method = data.draw(st.sampled_from(["em", "squarem", "hard"]), label="method")
+    result = outcome(
+        emlib.fit_gmm,
+        X,
+        k,
+        covariance_type=covariance_type,
+        method=method,
+        missing="em",
+        max_iter=30,
+        random_state=0,
+        convergence_warning_ok=True,
+    )
+    all_nan_row = bool(np.any(np.all(np.isnan(X), axis=1)))
+    if form in ("row all NaN", "inf beside NaN") or (form == "column all NaN" and all_nan_row):
+        expected = _missing_error("row all NaN" if all_nan_row else form)
+        assert result is REJECTED and re.search(expected, str(outcome.error)), (form, outcome.error)
+        return
+    column_all_nan = bool(np.any(np.all(np.isnan(X), axis=0)))  # drawn so, or by chance on few rows
+    if column_all_nan and k <= X.shape[0]:
+        assert result is REJECTED and "has every entry missing (NaN) in the rows" in str(outcome.error)
+        return
+    if result is REJECTED:  # K more than the rows, or than the distinct (filled) rows
+        assert re.search(r"n_components|distinct rows|non-empty clusters", str(outcome.error)), outcome.error
+        return
+    assert not column_all_nan
+    check_simplex_rows(result.posterior, X.shape[0], k, "posterior")
+    check_finite(result.params.covariances, (k, X.shape[1], X.shape[1]), "covariances")
+    if method == "em":
+        objectives = np.asarray(result.objectives)
+        assert np.all(np.diff(objectives) >= -1e-9 * np.maximum(1.0, np.abs(objectives[1:])))
+    predicted = result.predict_proba(X)
+    check_simplex_rows(predicted, X.shape[0], k, "predict_proba")
+
+
+# --------------------------------------------------------------------------
+# hidden Markov models (emlib.hmm: fit_hmm, HMMParams) and the Poisson mixture (emlib.poisson)
+# --------------------------------------------------------------------------
+HMM_X_FORMS = [
+    "valid", "valid", "valid", "valid", "list", "integers", "negative", "fractional", "NaN", "two columns",
+]  # fmt: skip
+HMM_LENGTH_FORMS = ["None", "None", "split", "split", "one", "short", "zero", "fractional", "2-D"]
+
+
+@st.composite
+def hmm_case(draw):
+    """(X, emission, lengths, n_states, the messages it may be refused with, empty if valid) for fit_hmm."""
+    emission = draw(st.sampled_from(["gaussian", "poisson", "categorical"]))
+    T = draw(st.integers(1, 25))
+    rng = np.random.default_rng(draw(SEEDS))
+    if emission == "gaussian":
+        X = rng.normal(size=(T, draw(st.integers(1, 2)))) * 10.0 ** draw(st.integers(-3, 3))
+    elif emission == "poisson":
+        X = rng.poisson(rng.choice([0.5, 3.0, 20.0], size=(T, 1))).astype(float)
+    else:
+        X = rng.integers(0, draw(st.integers(1, 4)), size=T).astype(float)
+    wrong = []
+    form = draw(st.sampled_from(HMM_X_FORMS))
+    if form == "list":
+        X = X.tolist()
+    elif form == "integers" and emission != "gaussian":
+        X = X.astype(int)
+    elif form == "NaN":
+        X = np.array(X, dtype=float)
+        X.flat[0] = np.nan
+        wrong.append("NaN or infinite")
+    elif form in ("negative", "fractional") and emission != "gaussian":
+        X = np.array(X, dtype=float)
+        X.flat[-1] = -1.0 if form == "negative" else 0.5
+        wrong.append("non-negative whole numbers")
+    elif form == "two columns" and emission == "categorical":
+        X = np.column_stack([X, X])
+        wrong.append("one column of symbols")
+    lengths = None
+    shape = draw(st.sampled_from(HMM_LENGTH_FORMS))
+    cut = draw(st.integers(1, max(T - 1, 1)))
+    if shape == "split" and T >= 2:
+        lengths = [cut, T - cut]
+    elif shape == "one":
+        lengths = [T]
+    elif shape == "short":
+        lengths = [T, 1]
+        wrong.append("lengths must add up")
+    elif shape == "zero":
+        lengths = [T, 0]
+        wrong.append("lengths must be positive")
+    elif shape == "fractional":
+        lengths = [T - 0.5, 0.5]
+        wrong.append("lengths must be positive")
+    elif shape == "2-D":
+        lengths = [[T]]
+        wrong.append("lengths must be a 1-D")
+    n_states = draw(st.one_of(st.integers(1, 3), st.sampled_from([0, -1, T + 1, 2.5, True])))
+    if isinstance(n_states, bool) or not isinstance(n_states, int) or not 1 <= n_states <= T:
+        wrong.append("n_states")
+    return X, emission, lengths, n_states, wrong
+
+
+def check_hmm_params(params, k, emission, d=None):
+    assert isinstance(params, emlib.HMMParams) and params.n_states == k and params.emission == emission, params
+    check_simplex(params.start, k, "start")
+    check_simplex_rows(params.transition, k, k, "transition")
+    if emission == "poisson":
+        assert np.all(check_finite(params.rates, (k, d), "rates") >= 0)
+    elif emission == "categorical":
+        check_simplex_rows(params.probabilities, k, params.probabilities.shape[1], "probabilities")
+    else:
+        check_finite(params.means, (k, d), "means")
+        assert np.all(np.linalg.eigvalsh(check_finite(params.covariances, (k, d, d), "covariances")) > 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=hmm_case(), data=st.data())
+def test_fit_hmm(case, data):
+    X, emission, lengths, n_states, wrong = case
+    methods = st.sampled_from(["em", "em", "hard", "squarem"])
+    invalid_methods = st.sampled_from(["ecg", "hybrid", "soft", None])
+    kwargs = data.draw(
+        keyword_arguments(
+            *pick(
+                ["max_iter", "tol", "method", "n_init", "random_state", "trajectory"],
+                method=(methods, invalid_methods),
+                max_iter=(st.integers(0, 15), INVALID["max_iter"]),
+                n_init=(st.integers(1, 2), INVALID["n_init"]),
+            )
+        )
+    )
+    result = outcome(
+        emlib.fit_hmm, X, n_states, emission=emission, lengths=lengths, convergence_warning_ok=True, **kwargs
+    )
+    check_rejected_if_broken(result, kwargs)
+    if wrong:
+        assert result is REJECTED, f"{wrong}: accepted"
+        if kwargs.broken is None:
+            assert any(message in str(outcome.error) for message in wrong), (wrong, outcome.error)
+        return
+    if result is REJECTED:
+        # the one refusal of valid input: a k-means start needs K distinct time steps
+        assert kwargs.broken is not None or "fewer distinct time steps than n_states" in str(outcome.error), (
+            outcome.error
+        )
+        return
+    T = len(X)
+    d = None if emission == "categorical" else np.asarray(X, dtype=float).reshape(T, -1).shape[1]
+    check_hmm_params(result.params, n_states, emission, d)
+    check_history(result.log_likelihoods, result.n_iter, max_iter_of(kwargs["max_iter"]), result.converged)
+    check_simplex_rows(result.posterior.gamma, T, n_states, "gamma")
+    assert result.posterior.transitions.shape == (n_states, n_states) and np.all(result.posterior.transitions >= 0)
+    if kwargs["method"] == "em" and emission != "gaussian":  # Baum–Welch never lowers ℓ (book elbo-kl-thm-monotone)
+        history = result.log_likelihoods
+        assert np.all(np.diff(history) >= -1e-9 * np.maximum(1.0, np.abs(history[1:]))), history
+    path, log_joint = outcome(
+        result.model.decode,
+        X if lengths is None else emlib.Sequences(np.asarray(X, dtype=float).reshape(T, -1), tuple(lengths)),
+        result.params,
+    )
+    assert path.shape == (T,) and np.all((path >= 0) & (path < n_states)) and math.isfinite(log_joint)
+    assert log_joint <= result.log_likelihoods[-1] + 1e-9 * max(1.0, abs(log_joint))  # p(x, z*) <= p(x)
+
+
+HMM_PARAMS_FORMS = [
+    "valid", "valid", "valid", "lists", "start sums to 1.1", "negative transition", "transition row sums to 0.9",
+    "NaN start", "transition (K + 1, K + 1)", "start 2-D", "no family", "two families", "negative rate",
+    "rates 1-D", "probabilities row sums to 2",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    k=st.integers(1, 4),
+    family=st.sampled_from(["gaussian", "poisson", "categorical"]),
+    form=st.sampled_from(HMM_PARAMS_FORMS),
+    seed=SEEDS,
+)
+def test_hmm_params(k, family, form, seed):
+    rng = np.random.default_rng(seed)
+    start, transition = rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k), size=k)
+    emission = {
+        "gaussian": {"means": rng.normal(size=(k, 2)), "covariances": np.stack([np.eye(2)] * k)},
+        "poisson": {"rates": rng.exponential(5.0, size=(k, 2))},
+        "categorical": {"probabilities": rng.dirichlet(np.ones(3), size=k)},
+    }[family]
+    valid = form in ("valid", "lists")
+    if form == "lists":
+        start, transition = start.tolist(), transition.tolist()
+    elif form == "start sums to 1.1":
+        start = start * 1.1
+    elif form == "negative transition":
+        transition[0, 0] -= 1.0
+    elif form == "transition row sums to 0.9":
+        transition[-1] *= 0.9
+    elif form == "NaN start":
+        start[0] = np.nan
+    elif form == "transition (K + 1, K + 1)":
+        transition = np.full((k + 1, k + 1), 1.0 / (k + 1))
+    elif form == "start 2-D":
+        start = start[np.newaxis, :]
+    elif form == "no family":
+        emission = {}
+    elif form == "two families":
+        emission = (
+            {**emission, "rates": np.ones((k, 1))} if family != "poisson" else {**emission, "means": np.ones((k, 1))}
+        )
+    elif form == "negative rate" and family == "poisson":
+        emission["rates"][0, 0] = -1.0
+    elif form == "rates 1-D" and family == "poisson":
+        emission["rates"] = emission["rates"][:, 0]
+    elif form == "probabilities row sums to 2" and family == "categorical":
+        emission["probabilities"][0] *= 2.0
+    else:
+        valid = True  # the edit does not apply to this family
+    params = outcome(emlib.HMMParams, start, transition, **emission)
+    assert (params is not REJECTED) == valid, (form, family, outcome.__dict__.get("error"))
+    if valid:
+        check_hmm_params(params, k, family, 2)
+
+
+@st.composite
+def poisson_mixture_case(draw):
+    """(counts, weights, rates, number of rows, the messages it may be refused with, empty if valid) for fit_em with a PoissonMixture."""
+    n, k, d = draw(st.integers(1, 30)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(SEEDS))
+    counts = rng.poisson(rng.choice([0.2, 4.0, 30.0], size=(n, d))).astype(float)
+    weights, rates = rng.dirichlet(np.ones(k)), rng.exponential(5.0, size=(k, d)) + 0.01
+    wrong = []
+    form = draw(
+        st.sampled_from(["valid", "valid", "valid", "1-D", "integers", "list", "negative", "fractional", "NaN"])
+    )
+    if form == "1-D" and d == 1:
+        counts, rates = counts[:, 0], rates[:, 0]
+    elif form == "integers":
+        counts = counts.astype(int)
+    elif form == "list":
+        counts = counts.tolist()
+    elif form in ("negative", "fractional", "NaN"):
+        counts[0, 0] = {"negative": -2.0, "fractional": 1.5, "NaN": np.nan}[form]
+        wrong.append("NaN or infinite" if form == "NaN" else "non-negative whole numbers")
+    edit = draw(st.sampled_from(["none", "none", "none", "negative rate", "zero rate", "weights sum to 2", "columns"]))
+    if edit == "negative rate":
+        rates = np.array(rates)
+        rates.flat[0] = -1.0
+        wrong.append("rates must be non-negative")
+    elif edit == "zero rate":  # valid: a component that cannot explain a positive count
+        rates = np.array(rates)
+        rates.flat[0] = 0.0
+    elif edit == "weights sum to 2":
+        weights = 2 * weights
+        wrong.append("weights must sum to 1")
+    elif edit == "columns":
+        rates = np.ones((k, d + 1))
+        wrong.append("columns but X has")
+    return counts, weights, rates, n, wrong
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=poisson_mixture_case(), data=st.data())
+def test_fit_em_poisson_mixture(case, data):
+    counts, weights, rates, n, wrong = case
+    model = emlib.PoissonMixture()
+    init = outcome(emlib.PoissonMixtureParams, weights, rates)
+    kwargs = data.draw(keyword_arguments(*pick(["max_iter", "tol", "method", "callback", "trajectory"])))
+    result = (
+        outcome(emlib.fit_em, model, counts, init, convergence_warning_ok=True, **kwargs)
+        if init is not REJECTED
+        else REJECTED
+    )
+    if init is REJECTED:
+        assert any(message in str(outcome.error) for message in wrong), (wrong, outcome.error)
+        return
+    check_rejected_if_broken(result, kwargs)
+    if wrong:
+        assert result is REJECTED, f"{wrong}: accepted"
+        if kwargs.broken is None:
+            assert any(message in str(outcome.error) for message in wrong), (wrong, outcome.error)
+        return
+    if result is REJECTED:  # valid input refused: only when the start explains no component of some row
+        assert (
+            kwargs.broken is not None
+            or "probability zero" in str(outcome.error)
+            or "log-likelihood" in str(outcome.error)
+        ), outcome.error
+        return
+    k = init.n_components
+    assert isinstance(result.params, emlib.PoissonMixtureParams) and result.params.n_components == k
+    check_simplex(result.params.weights, k, "weights")
+    assert np.all(check_finite(result.params.rates, init.rates.shape, "rates") >= 0)
+    check_em_result(
+        result, kwargs["method"], max_iter_of(kwargs["max_iter"]), n, k, kwargs["callback"], kwargs["trajectory"]
+    )
+    if kwargs["method"] == "em":
+        history = result.log_likelihoods
+        assert np.all(np.diff(history) >= -1e-9 * np.maximum(1.0, np.abs(history[1:]))), history
+    size = data.draw(st.integers(0, 20), label="n_samples")
+    drawn, labels = model.sample(result.params, size, 0)
+    assert drawn.shape == (size, init.n_features) and drawn.dtype.kind in "iu"
+    check_labels_of(labels, size, result.params)

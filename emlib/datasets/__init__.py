@@ -47,7 +47,7 @@ def old_faithful() -> np.ndarray:
 def apple_trees() -> np.ndarray:
     """Little and Rubin's 18 apple trees: crop size and wormy fruit, with 6 entries missing, shipped inside emlib.
 
-    From Snedecor and Cochran (1972), *Statistical Methods*, 6th ed., as used by Little and
+    From Snedecor and Cochran (1967), *Statistical Methods*, 6th ed., as used by Little and
     Rubin (1987), *Statistical Analysis with Missing Data*, for maximum likelihood with a
     monotone pattern; exported from R's ``mvnmle`` package. The percentage of wormy fruit is
     missing for the last 6 trees (a monotone pattern: ``size`` is always observed). Provenance:
