@@ -26,11 +26,12 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BUILD)
 
-## test: ruff (lint and format), emlib's tests, nbval over every notebook, then the warnings-as-errors site build
+## test: ruff (lint and format), emlib's tests, nbval over every notebook (one pytest-xdist worker per core; a notebook's
+## cells stay on one worker), then the warnings-as-errors site build
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) -p no:cacheprovider tests book
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest $(NBVAL) -p no:cacheprovider -n auto --dist loadfile tests book
 	$(BUILD)
 
 ## format: apply ruff's formatting and safe lint fixes (make test checks both)
