@@ -32,6 +32,7 @@ __all__ = [
     "Regulariser",
     "data_scale",
     "observed_data_scale",
+    "scale_from_moments",
     "singular_covariance_error",
 ]
 
@@ -71,6 +72,15 @@ def data_scale(X: np.ndarray, weights: np.ndarray, covariance_type: str) -> np.n
     """
     with np.errstate(over="ignore", invalid="ignore"):
         mean, covariance = _weighted_moments(X, weights)
+    return scale_from_moments(mean, covariance, covariance_type)
+
+
+def scale_from_moments(mean: np.ndarray, covariance: np.ndarray, covariance_type: str) -> np.ndarray:
+    """The data scale T of :func:`data_scale` from the data's weighted mean (D,) and covariance (D, D).
+
+    For statistics that arrive block by block (``emlib.sufficient``): the same T as
+    :func:`data_scale` on the rows the moments summarise.
+    """
     if not (np.all(np.isfinite(covariance)) and np.all(np.isfinite(mean))):
         raise ValueError("X's variance overflows float64 (values near 1e154 or beyond); rescale X")
     with np.errstate(over="ignore", under="ignore"):
@@ -84,7 +94,7 @@ def data_scale(X: np.ndarray, weights: np.ndarray, covariance_type: str) -> np.n
             "X's variances underflow float64 (its spread is near 1e-154 or below, so its variances are below"
             " 1e-308); rescale X"
         )
-    n_features = X.shape[1]
+    n_features = len(mean)
     if covariance_type == "spherical":
         return float(np.mean(variances)) * np.eye(n_features)
     if covariance_type == "diag":

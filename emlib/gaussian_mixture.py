@@ -14,6 +14,7 @@ from .maximization import _check_prior_scale, _map_maximization, _maximization, 
 from .model import MixtureModel
 from .params import GMMParams, check_gmm_params
 from .priors import ResolvedPrior, check_prior
+from .sufficient import GaussianStatistics, maximize_statistics, statistics_regulariser
 
 __all__ = ["GaussianMixtureModel", "n_parameters"]
 
@@ -191,6 +192,25 @@ class GaussianMixtureModel(MixtureModel):
         if previous is None:
             return _maximization(data, statistics, weights, self.covariance_type, regulariser)
         return _maximization_keeping_empty(data, statistics, weights, previous, self.covariance_type, regulariser)
+
+    def summarize(self, data: np.ndarray, weights: np.ndarray, statistics: np.ndarray) -> GaussianStatistics:
+        """N_k, x̄_k and S_k of these rows under the responsibilities (:class:`emlib.sufficient.GaussianStatistics`)."""
+        return GaussianStatistics.from_responsibilities(data, statistics, weights)
+
+    def maximize_summary(self, summary: GaussianStatistics, previous: GMMParams | None) -> GMMParams:
+        """The M-step from pooled statistics: :meth:`maximization` on the rows they summarise.
+
+        The default prior's data scale comes from the statistics themselves
+        (:func:`emlib.sufficient.statistics_regulariser`), so it is the scale of every row summarised.
+        The conjugate ``prior`` is not supported here (its hyper-parameters are resolved from the data).
+        """
+        if self.prior is not None:
+            raise ValueError("the conjugate prior needs the data themselves; fit blockwise with prior=None")
+        covariance_prior = self.covariance_prior
+        if covariance_prior is not None:
+            covariance_prior = _check_prior_scale(covariance_prior, summary.n_features, self.covariance_type)
+        regulariser = statistics_regulariser(summary, self.covariance_type, self.reg_covar, covariance_prior)
+        return maximize_statistics(summary, self.covariance_type, regulariser, previous)
 
     def log_parameter_prior(self, data: np.ndarray, weights: np.ndarray, params: GMMParams) -> float:
         """log p(θ): −½ Σ_k tr(Ψ Σ_k⁻¹) under the default regulariser, the exact c log p(θ) under a conjugate ``prior``."""

@@ -23,7 +23,7 @@ from ._validation import (
 from .params import GMMParams, SingularCovarianceError
 from .priors import ResolvedPrior, check_prior
 
-__all__ = ["m_step", "moments_formula"]
+__all__ = ["m_step", "moments_formula", "params_from_moments"]
 
 
 def m_step(
@@ -169,6 +169,25 @@ def _maximization(
             means, scatter = _fast.diagonal_moments(X, weighted_block, counts, sample_weight)
         else:
             means, scatter = _fast.centred_moments(X, weighted_block, counts, diagonal=False)
+    return params_from_moments(counts, means, scatter, total, covariance_type, regulariser)
+
+
+def params_from_moments(
+    counts: np.ndarray,
+    means: np.ndarray,
+    scatter: np.ndarray,
+    total: float,
+    covariance_type: str,
+    regulariser: Regulariser,
+) -> GMMParams:
+    """The M-step's parameters from each component's N_k, mean and centred scatter.
+
+    ``scatter`` is S_k, shape (K, D, D), or for "diag" and "spherical" covariances its diagonal,
+    shape (K, D); ``total`` is Σ_n w_n. The covariance update of ``covariance_type`` (eqs.
+    :eq:`soft-em-sigma` to :eq:`soft-em-sigma-tied`), the regulariser's floor and the singularity
+    check follow; π_k = N_k / Σ_n w_n (eq. :eq:`soft-em-pi`).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
         covariances = _COVARIANCE_UPDATES[covariance_type](scatter, counts, total)
     if not (np.all(np.isfinite(means)) and np.all(np.isfinite(covariances))):
         raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
