@@ -42,6 +42,7 @@ from .missing import MissingGaussianMixtureModel
 from .params import GMMParams
 from .result import EMResult
 from .starts import DEFAULT_START, STARTS
+from .variants import OnlineEM
 
 __all__ = ["GaussianMixture", "NotFittedError"]
 
@@ -414,6 +415,11 @@ class GaussianMixture:
         every prediction (:meth:`score`, :meth:`score_samples`, :meth:`predict`,
         :meth:`predict_proba`, :meth:`bic`, :meth:`aic`) accept NaN, and ``fit_result_.model`` is
         an :class:`emlib.missing.MissingGaussianMixtureModel`.
+    learning_decay : float, default 0.6
+        κ ∈ (0.5, 1] of :meth:`partial_fit`'s step sizes γ_t = (t + τ)^(−κ) (online EM,
+        ``emlib.variants.OnlineEM``); ignored by :meth:`fit`.
+    learning_offset : float, default 0.0
+        τ ≥ 0 of those step sizes; ignored by :meth:`fit`.
 
     Attributes
     ----------
@@ -489,6 +495,8 @@ class GaussianMixture:
         prior=None,
         stopping="increment",
         missing="error",
+        learning_decay=0.6,
+        learning_offset=0.0,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -507,6 +515,8 @@ class GaussianMixture:
         self.prior = prior
         self.stopping = stopping
         self.missing = missing
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------------------------------------
     # scikit-learn's estimator protocol
@@ -834,7 +844,78 @@ class GaussianMixture:
         if progress is not None:
             progress.close(result)
         self._set_fitted(result, X.shape[1], names, total_weight)
+        self._online = None  # a later partial_fit continues from these parameters with fresh statistics
         return self
+
+    def partial_fit(self, X, y=None, sample_weight=None) -> GaussianMixture:
+        """One step of online EM on a batch of rows (Cappé and Moulines 2009; ``emlib.variants.OnlineEM``).
+
+        The estimator keeps running sufficient statistics s per unit weight. A batch's E-step at
+        the current parameters gives its statistics ŝ; then s ← s + γ_t (ŝ − s) with
+        γ_t = (t + ``learning_offset``)^(−``learning_decay``) (γ_1 = 1), and the M-step on s gives
+        the new parameters (book chapter "Variants of EM"). The first call starts from the
+        estimator's start on that batch (``init_params`` and ``n_init``, or ``means_init`` …), or
+        from the parameters of an earlier :meth:`fit`. The default regulariser's data scale is that
+        of the running statistics. A later :meth:`fit` starts anew and forgets the statistics.
+
+        ``n_iter_`` counts the batches, ``lower_bound_`` is the last batch's mean log-likelihood
+        at the parameters before its step (data the fit had not seen yet), and ``converged_`` is
+        False: a stream has no stopping rule. ``fit_result_`` is an EMResult with
+        ``method="online"`` whose histories hold those batch log-likelihoods.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, D)
+            A batch of rows (at least ``n_components`` on the first call).
+        y : None
+            Ignored.
+        sample_weight : array_like of shape (n,), optional
+            Non-negative row weights with a positive sum.
+
+        Returns
+        -------
+        GaussianMixture
+            This estimator, updated.
+        """
+        names = _feature_names(X)
+        if check_missing(self.missing) == "em":
+            raise ValueError("partial_fit does not support missing='em'; use fit")
+        if self.prior is not None:
+            raise ValueError("partial_fit does not support the conjugate prior (prior=...); use fit")
+        X = _as_data(X)
+        weights = check_sample_weight(None if sample_weight is None else np.asarray(sample_weight), X.shape[0])
+        online = getattr(self, "_online", None)
+        if online is None:
+            if self.__sklearn_is_fitted__():
+                self._validate_X(X)
+                start = self.fit_result_.params
+            else:
+                start = self._first_batch_start(X, weights)
+            model = GaussianMixtureModel(check_covariance_type(self.covariance_type), self.reg_covar)
+            online = OnlineEM(model, start, learning_decay=self.learning_decay, learning_offset=self.learning_offset)
+        else:
+            self._validate_X(X)
+        online.update(X, weights)
+        self._online = online
+        result = EMResult(
+            model=online.model,
+            params=online.params,
+            log_likelihoods=online.log_likelihoods,
+            objectives=online.log_likelihoods,
+            n_iter=online.n_batches,
+            converged=False,
+            posterior=None,
+            method="online",
+            n_evaluations=online.n_batches,
+        )
+        self._set_fitted(result, X.shape[1], names, 1.0)
+        self._online = online
+        return self
+
+    def _first_batch_start(self, X: np.ndarray, weights: np.ndarray) -> GMMParams:
+        """The start of :meth:`partial_fit`'s first call: this estimator's start on the first batch."""
+        starting = type(self)(**{**self.get_params(), "max_iter": 0, "warm_start": False, "verbose": 0})
+        return starting.fit(X, sample_weight=weights).fit_result_.params
 
     def _progress(self, total_weight: float, warm: bool) -> _Progress:
         """The verbose callback; ``max_iter``, ``tol`` and ``reg_covar`` are checked first, as fit_gmm does."""

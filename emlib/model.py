@@ -13,7 +13,11 @@ for classification EM, a flat parameter vector (:meth:`~LatentVariableModel.flat
 :meth:`~LatentVariableModel.unflatten`) for SQUAREM, and with it the gradient of the
 log-likelihood in those coordinates (:meth:`~LatentVariableModel.score`, and
 :meth:`~LatentVariableModel.log_parameter_prior_score` for MAP-EM) for ECG and the EM–ECG hybrid
-(book :prf:ref:`em-gradient-alg-ecg`). The statistics are opaque to the drivers: a
+(book :prf:ref:`em-gradient-alg-ecg`); additive statistics (:meth:`~LatentVariableModel.summarize`,
+:meth:`~LatentVariableModel.maximize_summary`) for the drivers that see the data a block at a time
+(incremental and online EM, a Dask array), and draws of the latent variables
+(:meth:`~LatentVariableModel.simulated_statistics`) for stochastic and Monte Carlo EM
+(``emlib.variants``). The statistics are opaque to the drivers: a
 mixture's are its responsibilities, an HMM's its single and pairwise state marginals, a factor
 model's the posterior moments of its factors.
 
@@ -169,6 +173,34 @@ class LatentVariableModel(ABC):
             f"{type(self).__name__} has a parameter prior but no log_parameter_prior_score, so it cannot run ECG"
         )
 
+    def summarize(self, data, weights: np.ndarray, statistics):
+        """The E-step's ``statistics`` of these rows reduced to expected sufficient statistics that add.
+
+        For the drivers that see the data a block at a time (``emlib.variants``: incremental and
+        online EM, and fits on a Dask array): the object returned supports ``a + b``, the
+        statistics of the union of two disjoint sets of rows, and ``c * a``, the same rows with
+        every weight multiplied by c ≥ 0; :meth:`maximize_summary` reads it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no additive sufficient statistics, so it cannot run incremental or online EM"
+        )
+
+    def maximize_summary(self, summary, previous):
+        """The M-step from :meth:`summarize`'s statistics: the θ that :meth:`maximization` gives on those rows."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no additive sufficient statistics, so it cannot run incremental or online EM"
+        )
+
+    def simulated_statistics(self, data, weights: np.ndarray, statistics, n_draws: int, rng: np.random.Generator):
+        """The statistics of the complete data with z drawn ``n_draws`` times from p(z | x, θ), averaged.
+
+        Stochastic EM (one draw) and Monte Carlo EM (``emlib.variants.fit_monte_carlo_em``) run the
+        ordinary M-step on these instead of the E-step's expectations.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot draw its latent variables, so it cannot run stochastic or Monte Carlo EM"
+        )
+
     def degenerate(self, data, weights: np.ndarray, params) -> np.ndarray | None:
         """Which parts of a fit are degenerate (for a mixture: which components), or None if not judged."""
         return None
@@ -247,6 +279,23 @@ class MixtureModel(LatentVariableModel):
             total_log_likelihood(weights, at_labels, "the classification log-likelihood of X"),
             labels,
         )
+
+    def simulated_statistics(self, data, weights: np.ndarray, statistics, n_draws: int, rng: np.random.Generator):
+        """Labels drawn from the responsibilities, ``n_draws`` per row: the share of draws of each label, shape (N, K).
+
+        One draw gives one-hot rows (stochastic EM, Celeux and Diebolt 1985); as ``n_draws`` grows the
+        shares tend to the responsibilities themselves (Monte Carlo EM, Wei and Tanner 1990).
+        """
+        n_rows, n_labels = statistics.shape
+        cumulative = np.cumsum(statistics, axis=1)
+        cumulative[:, -1] = np.inf  # a draw always lands on some label, whatever the rounding of the sum
+        uniforms = rng.random((n_rows, n_draws))
+        labels = np.empty((n_rows, n_draws), dtype=np.intp)
+        for draw in range(n_draws):
+            labels[:, draw] = np.argmax(cumulative > uniforms[:, draw : draw + 1], axis=1)
+        shares = np.zeros((n_rows, n_labels))
+        np.add.at(shares, (np.repeat(np.arange(n_rows), n_draws), labels.ravel()), 1.0 / n_draws)
+        return shares
 
     def draw(self, params, n: int, rng: np.random.Generator):
         """n rows drawn from the model and their labels (validated n and rng)."""

@@ -45,8 +45,8 @@ class EMResult:
     posterior : object
         The statistics of the last E-step: for a mixture, the responsibilities p(z_n = k | x_n, θ),
         shape (N, K), one-hot for hard EM, for every row of X (rows of weight zero included).
-    method : {"em", "hard", "squarem", "ecg", "hybrid"}
-        The driver.
+    method : {"em", "hard", "squarem", "ecg", "hybrid", "incremental", "monte-carlo"}
+        The driver (the last two from ``emlib.variants``).
     n_evaluations : int
         Number of E-steps after the start's, the unit of work in which the drivers are compared:
         ``n_iter`` for EM and hard EM; for SQUAREM two per iteration, four when it extrapolates

@@ -432,6 +432,8 @@ def test_get_params_set_params_and_repr():
         "prior": None,
         "stopping": "increment",
         "missing": "error",
+        "learning_decay": 0.6,
+        "learning_offset": 0.0,
     }
     assert estimator.set_params(n_components=3, covariance_type="tied", reg_covar=1e-3) is estimator
     assert repr(estimator) == "GaussianMixture(n_components=3, covariance_type='tied', reg_covar=0.001)"
