@@ -9,7 +9,7 @@ and Rubin's genetic-linkage multinomial (:class:`GeneticLinkage`) are models on 
 inputs, and every function names, in its docstring, the book equation it implements.
 """
 
-from . import datasets, information, linkage, plotting, selection, stopping
+from . import datasets, information, linkage, plotting, selection, stopping, variants
 from .binomial import BinomialMixture, BinomialMixtureParams
 from .bound import complete_log_likelihood, elbo, expected_complete_log_likelihood, posterior_kl
 from .drivers import ConvergenceWarning, fit_em, run_ecg, run_hybrid
@@ -36,6 +36,10 @@ from .poisson import PoissonMixture, PoissonMixtureParams
 from .priors import ConjugatePrior
 from .result import EMResult
 from .selection import ModelSelection, SelectionRow, SelectionTable, icl, select_gmm
+from .student_t import StudentTMixture, StudentTParams, StudentTStatistics, fit_student_t
+from .sufficient import GaussianStatistics
+from .variants import OnlineEM, fit_incremental_em, fit_monte_carlo_em
+from .variational import VariationalGaussianMixture, VariationalParams, VariationalPrior, fit_variational_gmm
 
 __version__ = "0.2.0"
 
@@ -51,6 +55,7 @@ __all__ = [
     "FactorParams",
     "FactorStatistics",
     "GMMParams",
+    "GaussianStatistics",
     "GaussianMixture",
     "GaussianMixtureModel",
     "HMMParams",
@@ -63,12 +68,19 @@ __all__ = [
     "ModelSelection",
     "MissingGaussianMixtureModel",
     "MixtureModel",
+    "OnlineEM",
     "PoissonMixture",
     "PoissonMixtureParams",
     "SelectionRow",
     "SelectionTable",
     "Sequences",
     "SingularCovarianceError",
+    "StudentTMixture",
+    "StudentTParams",
+    "StudentTStatistics",
+    "VariationalGaussianMixture",
+    "VariationalParams",
+    "VariationalPrior",
     "complete_log_likelihood",
     "component_log_densities",
     "datasets",
@@ -79,7 +91,11 @@ __all__ = [
     "fit_factor_analysis",
     "fit_gmm",
     "fit_hmm",
+    "fit_incremental_em",
+    "fit_monte_carlo_em",
     "fit_ppca",
+    "fit_student_t",
+    "fit_variational_gmm",
     "hard_assignments",
     "hmm",
     "icl",
@@ -96,4 +112,5 @@ __all__ = [
     "select_gmm",
     "selection",
     "stopping",
+    "variants",
 ]
