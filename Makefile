@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel bench-panel-frontier bench-hmm clean
+.PHONY: book test format lab execute reproducible pdf check-site bench-squarem bench-ecg bench-performance bench-defaults bench-panel bench-panel-frontier bench-hmm bench-dask clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench-hmm: $(STAMP)
 ## bench-panel-frontier: how much multi-start search the panel's accuracy goal would take (writes benchmarks/results/panel_frontier.json)
 bench-panel-frontier: $(STAMP)
 	$(BIN)/python benchmarks/panel_frontier.py
+
+## bench-dask: fit_gmm on a 1.28 GB on-disk Dask array (N = 2e7, D = 8, K = 8) within a quarter of its size in memory,
+## against the in-memory fit (writes benchmarks/results/dask_scale.json)
+bench-dask: $(STAMP)
+	$(BIN)/python benchmarks/dask_scale.py
 
 ## pdf: the book as one PDF through LaTeX (xelatex; Debian's texlive, see .ci/run) in _build/pdf/em-book.pdf,
 ## also copied into the site (_build/html/em-book.pdf, linked from the intro), then its pages checked

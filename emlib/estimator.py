@@ -34,6 +34,7 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
+from .blockwise import is_dask_array
 from .drivers import has_converged
 from .fit import fit_gmm
 from .gaussian_mixture import GaussianMixtureModel
@@ -771,8 +772,11 @@ class GaussianMixture:
 
         Parameters
         ----------
-        X : array_like of shape (N, D)
-            Training data (a dataframe's string column names are kept as ``feature_names_in_``).
+        X : array_like of shape (N, D), or a Dask array
+            Training data (a dataframe's string column names are kept as ``feature_names_in_``). A
+            Dask array is fitted block by block and never materialised (:func:`emlib.fit_gmm`'s
+            blockwise path); :meth:`predict`, :meth:`predict_proba` and :meth:`score_samples` then
+            accept a Dask array too and return one, computed lazily block by block.
         y : None
             Ignored; present for scikit-learn's API.
         sample_weight : array_like of shape (N,), optional
@@ -791,6 +795,8 @@ class GaussianMixture:
         emlib.DegenerateFitWarning
             If the fit has a degenerate component (see :func:`emlib.fit_gmm`).
         """
+        if is_dask_array(X):
+            return self._fit_blockwise(X, sample_weight)
         names = _feature_names(X)
         missing = check_missing(self.missing)
         X = _as_data(X, missing=missing)
@@ -847,6 +853,53 @@ class GaussianMixture:
         self._online = None  # a later partial_fit continues from these parameters with fresh statistics
         return self
 
+    def _fit_blockwise(self, X, sample_weight) -> GaussianMixture:
+        """:meth:`fit` on a Dask array: :func:`emlib.fit_gmm`'s blockwise path, the array never materialised.
+
+        A warm start continues from the fitted parameters; ``weights_init``, ``means_init`` and
+        ``precisions_init`` are refused (their starting covariances need the rows nearest each mean).
+        """
+        self._check_hyperparameters()
+        if any(value is not None for value in (self.weights_init, self.means_init, self.precisions_init)):
+            raise ValueError(
+                "weights_init, means_init and precisions_init are not supported for a Dask array X; use"
+                " warm_start=True after a fit, or emlib.fit_gmm(X, K, init=GMMParams(...))"
+            )
+        n_components = check_count(self.n_components, "n_components", minimum=1)
+        warm = bool(self.warm_start) and self.__sklearn_is_fitted__()
+        init = self.fit_result_.params if warm else self._start_name()
+        result = fit_gmm(
+            X,
+            n_components,
+            covariance_type=self.covariance_type,
+            init=init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            reg_covar=self.reg_covar,
+            n_init=1 if warm else self.n_init,
+            random_state=_random_generator(self.random_state),
+            sample_weight=sample_weight,
+            prior=self.prior,
+            stopping=self.stopping,
+            missing=self.missing,
+        )
+        total_weight = float(X.shape[0] if sample_weight is None else np.asarray(sample_weight.sum()))
+        self._set_fitted(result, X.shape[1], None, total_weight)
+        self._online = None
+        return self
+
+    def _lazily(self, X, method: str, columns: int | None):
+        """``method`` of the fitted estimator on each block of rows of a Dask array, as a Dask array."""
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(self).__name__} is expecting {self.n_features_in_} features"
+            )
+        X = X.rechunk({1: -1})
+        method = getattr(self, method)
+        if columns is None:
+            return X.map_blocks(method, drop_axis=1, dtype=float if method.__name__ == "score_samples" else np.intp)
+        return X.map_blocks(method, chunks=(X.chunks[0], (columns,)), dtype=float)
+
     def partial_fit(self, X, y=None, sample_weight=None) -> GaussianMixture:
         """One step of online EM on a batch of rows (Cappé and Moulines 2009; ``emlib.variants.OnlineEM``).
 
@@ -861,7 +914,8 @@ class GaussianMixture:
         ``n_iter_`` counts the batches, ``lower_bound_`` is the last batch's mean log-likelihood
         at the parameters before its step (data the fit had not seen yet), and ``converged_`` is
         False: a stream has no stopping rule. ``fit_result_`` is an EMResult with
-        ``method="online"`` whose histories hold those batch log-likelihoods.
+        ``method="online"`` whose histories hold those batch log-likelihoods. With
+        ``missing="em"`` the batches must be complete (online EM does not marginalise NaN yet).
 
         Parameters
         ----------
@@ -878,11 +932,15 @@ class GaussianMixture:
             This estimator, updated.
         """
         names = _feature_names(X)
-        if check_missing(self.missing) == "em":
-            raise ValueError("partial_fit does not support missing='em'; use fit")
+        missing = check_missing(self.missing)
         if self.prior is not None:
             raise ValueError("partial_fit does not support the conjugate prior (prior=...); use fit")
-        X = _as_data(X)
+        X = _as_data(X, missing=missing)
+        if np.any(np.isnan(X)):
+            raise ValueError(
+                "X of partial_fit holds NaN: online EM does not yet marginalise missing entries; use fit with"
+                " missing='em'"
+            )
         weights = check_sample_weight(None if sample_weight is None else np.asarray(sample_weight), X.shape[0])
         online = getattr(self, "_online", None)
         if online is None:
@@ -986,6 +1044,8 @@ class GaussianMixture:
             Labels in 0..K-1.
         """
         result = self._check_fitted()
+        if is_dask_array(X):  # lazily, block by block
+            return self._lazily(X, "predict", None)
         return result.predict(self._validate_X(X))
 
     def predict_proba(self, X) -> np.ndarray:
@@ -1005,6 +1065,8 @@ class GaussianMixture:
             Responsibilities γ(z_nk); each row sums to one.
         """
         result = self._check_fitted()
+        if is_dask_array(X):  # lazily, block by block
+            return self._lazily(X, "predict_proba", self.weights_.shape[0])
         return result.predict_proba(self._validate_X(X))
 
     def score_samples(self, X) -> np.ndarray:
@@ -1023,6 +1085,8 @@ class GaussianMixture:
         ndarray of shape (N,)
         """
         result = self._check_fitted()
+        if is_dask_array(X):  # lazily, block by block
+            return self._lazily(X, "score_samples", None)
         return result.score_samples(self._validate_X(X))
 
     def score(self, X, y=None, sample_weight=None) -> float:

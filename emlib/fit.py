@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
@@ -20,7 +21,8 @@ from ._validation import (
     check_random_state,
     check_sample_weight,
 )
-from .drivers import _check_callback, _check_method, _warn_if_not_converged, run
+from .blockwise import BlockwiseGaussianMixture, check_blockwise_data, is_dask_array, subsample_rows
+from .drivers import ConvergenceWarning, _check_callback, _check_method, _warn_if_not_converged, run
 from .gaussian_mixture import GaussianMixtureModel
 from .missing import MissingGaussianMixtureModel, fill_for_starts
 from .params import GMMParams, check_gmm_params
@@ -29,7 +31,11 @@ from .result import EMResult
 from .starts import DEFAULT_START, STARTS
 from .stopping import check_stopping
 
-__all__ = ["DegenerateFitWarning", "fit_gmm"]
+__all__ = ["BLOCKWISE_START_ROWS", "DegenerateFitWarning", "fit_gmm"]
+
+#: On a Dask array, a start that is not a GMMParams is a converged in-memory fit on a uniform sample of
+#: at most this many rows (``emlib.blockwise.subsample_rows``), whose parameters start the full fit.
+BLOCKWISE_START_ROWS = 10_000
 
 
 class DegenerateFitWarning(UserWarning):
@@ -119,6 +125,20 @@ def fit_gmm(
     ``fit.model`` differs: an :class:`emlib.missing.MissingGaussianMixtureModel`, whose
     predictions accept NaN).
 
+    **A Dask array** X (``pip install emlib[dask]``, ``emlib.blockwise``) is fitted without ever being
+    held in memory: each E-step computes, per block of rows, the block's log-likelihood and its
+    sufficient statistics N_k, x̄_k, S_k (``emlib.sufficient``), adds them by a tree of tasks and
+    runs the M-step on the sum; on a ``dask.distributed`` cluster (a ``Client`` in the session) the
+    tasks run on its workers. From the same start the fit is the in-memory fit (EM or SQUAREM), up to
+    the order of the floating-point sums. ``sample_weight`` may be a numpy or a Dask array. A start given by name
+    is a converged in-memory ``fit_gmm`` (with ``init``, ``n_init``, ``random_state``, ``reg_covar``,
+    ``covariance_type``) on a uniform sample of ``BLOCKWISE_START_ROWS`` = 10 000 rows, whose
+    parameters start the full fit. Only ``method="em"`` and ``"squarem"`` run there; ``prior`` and
+    ``missing="em"`` are refused. ``posterior`` is None (the responsibilities of a larger-than-memory
+    array are not materialised: ``fit.model.predict_proba(block, fit.params)`` gives those of a
+    block). The fit works in the units of X, so data spreading beyond about 1e±150 (variances outside
+    float64) are a ValueError rather than rescaled.
+
     **Stopping rule** (book eq. :eq:`soft-em-stopping`): stop, and report convergence, as
     soon as the objective per unit of weight rises by no more than ``tol`` in one
     iteration, (ℓ_{t+1} − ℓ_t) / Σ_n w_n ≤ tol (ℓ the log-posterior under the default prior).
@@ -134,8 +154,8 @@ def fit_gmm(
 
     Parameters
     ----------
-    X : array_like of shape (N, D)
-        Data.
+    X : array_like or dask.array.Array of shape (N, D)
+        Data (a Dask array: see above).
     n_components : int
         K >= 1, at most the number of rows of X with positive weight.
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
@@ -198,7 +218,7 @@ def fit_gmm(
     -------
     EMResult
         Parameters, log-likelihood and objective histories, iteration count, convergence
-        flag, final responsibilities (``posterior``), the degenerate components, and the model
+        flag, final responsibilities (``posterior``; None for a Dask array), the degenerate components, and the model
         with the regularisation used (``fit.model``; with the default prior,
         ``fit.model.covariance_prior`` is Ψ in the units of X, so
         ``emlib.fit_em(fit.model, X, fit.params)`` continues this fit).
@@ -240,6 +260,26 @@ def fit_gmm(
       power of two. Where the fitted variances themselves cannot be represented in float64
       (X's spread beyond about 1e±150), a ValueError says so.
     """
+    if is_dask_array(X):
+        return _fit_gmm_blockwise(
+            X,
+            n_components,
+            covariance_type=covariance_type,
+            method=method,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            reg_covar=reg_covar,
+            n_init=n_init,
+            random_state=random_state,
+            sample_weight=sample_weight,
+            callback=callback,
+            trajectory=trajectory,
+            prior=prior,
+            stopping=stopping,
+            verbose=verbose,
+            missing=missing,
+        )
     missing = check_missing(missing)
     X = check_data(X, missing=missing)
     incomplete = missing == "em" and bool(np.any(np.isnan(X)))
@@ -354,6 +394,96 @@ def fit_gmm(
     else:
         fitted_model = GaussianMixtureModel(covariance_type, prior=resolved)
     return _in_units_of_x(result, units, fitted_model, posterior, total_weight, n_observed, prior_offset)
+
+
+def _fit_gmm_blockwise(
+    X,
+    n_components,
+    *,
+    covariance_type,
+    method,
+    init,
+    max_iter,
+    tol,
+    reg_covar,
+    n_init,
+    random_state,
+    sample_weight,
+    callback,
+    trajectory,
+    prior,
+    stopping,
+    verbose,
+    missing,
+):
+    """:func:`fit_gmm` on a Dask array X: the blockwise model (``emlib.blockwise``) run by the same drivers."""
+    if check_missing(missing) == "em":
+        raise ValueError("missing='em' is not available on a Dask array; drop or fill the rows with NaN")
+    if _check_method(method) not in ("em", "squarem"):
+        raise ValueError(f"method={method!r} is not available on a Dask array; use method='em' or 'squarem'")
+    if check_prior(prior) is not None:
+        raise ValueError("prior (the conjugate prior) is not available on a Dask array; use prior=None or reg_covar")
+    n_components = check_count(n_components, "n_components", minimum=1)
+    covariance_type = check_covariance_type(covariance_type)
+    max_iter = check_count(max_iter, "max_iter", minimum=0)
+    tol = check_nonnegative_real(tol, "tol")
+    n_init = check_count(n_init, "n_init", minimum=1)
+    reg_covar = None if reg_covar is None else check_nonnegative_real(reg_covar, "reg_covar")
+    rng = check_random_state(random_state, "random_state")
+    callback = _check_callback(callback)
+    stopping = check_stopping(stopping)
+    verbose = check_flag(verbose, "verbose")
+    data = check_blockwise_data(X, sample_weight)
+    if n_components > data.n_positive:
+        raise ValueError(
+            f"n_components ({n_components}) must not exceed the number of rows of X with positive"
+            f" sample_weight ({data.n_positive})"
+        )
+    _check_init(data, init, n_components, n_init)
+    if isinstance(init, GMMParams):
+        start = init
+    else:  # a converged fit on a uniform sample of rows; its own warnings do not concern the full fit
+        rows, row_weights = subsample_rows(data, BLOCKWISE_START_ROWS, rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", DegenerateFitWarning)
+            start = fit_gmm(
+                rows,
+                n_components,
+                covariance_type=covariance_type,
+                init=init,
+                tol=tol,
+                reg_covar=reg_covar,
+                n_init=n_init,
+                random_state=rng,
+                sample_weight=row_weights,
+            ).params
+    model = BlockwiseGaussianMixture(GaussianMixtureModel(covariance_type, reg_covar))
+    progress = _FitProgress(1) if verbose else None
+
+    def monitor(iteration, params, log_likelihood, objective):
+        if progress is not None:
+            progress.iteration(iteration, log_likelihood, objective)
+        if callback is not None:
+            callback(iteration, params, log_likelihood, objective)
+
+    result = run(
+        model,
+        data,
+        data.weight_total,
+        start,
+        method=method,
+        max_iter=max_iter,
+        tol=tol,
+        callback=None if callback is None and progress is None else monitor,
+        trajectory=trajectory,
+        stopping=stopping,
+    )
+    if progress is not None:
+        progress.run_done(result, result.log_likelihoods[-1], result.objectives[-1])
+    _warn_if_not_converged(result, tol, max_iter, stacklevel=3)
+    _warn_if_degenerate(result.degenerate)
+    return dataclasses.replace(result, model=model.fitted_model(data), posterior=None)
 
 
 def _check_init(X: np.ndarray, init, n_components: int, n_init: int) -> None:
