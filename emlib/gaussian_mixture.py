@@ -205,7 +205,10 @@ class GaussianMixtureModel(MixtureModel):
         The conjugate ``prior`` is not supported here (its hyper-parameters are resolved from the data).
         """
         if self.prior is not None:
-            raise ValueError("the conjugate prior needs the data themselves; fit blockwise with prior=None")
+            raise ValueError(
+                "the conjugate prior needs the data themselves, so it is not available from pooled statistics"
+                " (incremental, online or Dask fits); use prior=None"
+            )
         covariance_prior = self.covariance_prior
         if covariance_prior is not None:
             covariance_prior = _check_prior_scale(covariance_prior, summary.n_features, self.covariance_type)

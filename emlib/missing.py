@@ -51,7 +51,7 @@ from ._regularisation import RELATIVE_REG_COVAR, Regulariser, observed_data_scal
 from .expectation import _log_weights
 from .gaussian_mixture import GaussianMixtureModel
 from .maximization import _COVARIANCE_UPDATES, _check_prior_scale
-from .model import EStep
+from .model import EStep, LatentVariableModel
 from .params import GMMParams, SingularCovarianceError, check_gmm_params
 
 __all__ = [
@@ -380,6 +380,12 @@ class MissingGaussianMixtureModel(GaussianMixtureModel):
             gradient = 0.5 * cho_solve(factor, half.T, check_finite=False)
             covariances[k] = 0.5 * (gradient + gradient.T)
         return np.concatenate([weight_scores - weights.sum(), means.ravel(), covariances.ravel()])
+
+    # the additive statistics and the draws of a complete-data mixture do not apply to data with holes:
+    # incremental, online and Monte Carlo EM refuse this model by name
+    summarize = LatentVariableModel.summarize
+    maximize_summary = LatentVariableModel.maximize_summary
+    simulated_statistics = LatentVariableModel.simulated_statistics
 
     def __repr__(self) -> str:
         return "Missing" + super().__repr__()

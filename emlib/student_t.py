@@ -5,7 +5,7 @@ The model (McLachlan and Peel 2000, *Finite Mixture Models*, ch. 7; Peel and McL
 
     p(x | θ) = Σ_k π_k t_D(x | μ_k, Σ_k, ν_k),
 
-    t_D(x | μ, Σ, ν) = Γ((ν + D)/2) / (Γ(ν/2) (νπ)^{D/2} |Σ|^{1/2}) · (1 + δ²/ν)^{−(ν + D)/2},
+    t_D(x | μ, Σ, ν) = Γ((ν + D)/2) / (Γ(ν/2) (νπ)^{D/2} (det Σ)^{1/2}) · (1 + δ²/ν)^{−(ν + D)/2},
 
 with δ² = (x − μ)ᵀ Σ⁻¹ (x − μ) the Mahalanobis distance. Each t is a scale mixture of normals,
 which gives EM its complete data: a label z_n and a scale u_n with
@@ -64,7 +64,7 @@ from ._validation import (
 )
 from .drivers import fit_em
 from .fit import DegenerateFitWarning, fit_gmm
-from .model import EStep, MixtureModel
+from .model import EStep, LatentVariableModel, MixtureModel
 from .params import GMMParams, SingularCovarianceError, cholesky_factors
 from .result import EMResult
 
@@ -79,13 +79,13 @@ __all__ = [
     "fit_student_t",
 ]
 
-#: How the degrees of freedom are updated: "ecm" (the CM equation), "ecme" (maximise ℓ) or "fixed".
+#: How the degrees of freedom are updated, "ecm" (the CM equation), "ecme" (maximise ℓ) or "fixed".
 DOF_METHODS = ("ecm", "ecme", "fixed")
-#: [ν_min, ν_max], where an estimated ν is kept: below 0.01 a component's tails are so heavy that
+#: [ν_min, ν_max], where an estimated ν is kept. Below 0.01 a component's tails are so heavy that
 #: no moment of order ν or more exists (it fits isolated points rather than a cluster); above 1000
 #: it is a normal up to an excess kurtosis of about 6/ν.
 DOF_BOUNDS = (1e-2, 1e3)
-#: ν of :func:`fit_student_t`'s default start (the Gaussian fit's π, μ, Σ): tails slightly heavier
+#: ν of :func:`~emlib.fit_student_t`'s default start (the Gaussian fit's π, μ, Σ), with tails slightly heavier
 #: than a normal's, from which ν moves either way.
 DEFAULT_START_DOF = 30.0
 #: The drivers :func:`fit_student_t` offers (hard EM and ECG need pieces this model lacks).
@@ -336,7 +336,7 @@ class StudentTMixture(MixtureModel):
         amount keeps a collapsing component non-singular but is not the M-step of any prior, so ℓ may
         then fall and the drivers stop only when it stops changing.
     dof_bounds : (float, float), default (0.01, 1000)
-        [ν_min, ν_max] for an estimated ν (:data:`DOF_BOUNDS`); parameters of a model with ``dof``
+        [ν_min, ν_max] for an estimated ν (:data:`~emlib.student_t.DOF_BOUNDS`); parameters of a model with ``dof``
         "ecm" or "ecme" must have their ν in it. Unused for ``"fixed"``.
 
     Examples
@@ -441,17 +441,10 @@ class StudentTMixture(MixtureModel):
     def objective_is_monotone(self) -> bool:
         return not self.reg_covar
 
-    def classification(self, data, weights, params, previous=None) -> EStep:
-        raise NotImplementedError(
-            "StudentTMixture has no hard E-step (its scales u_n are continuous), so it cannot run"
-            " classification EM; use method 'em' or 'squarem'"
-        )
-
-    def simulated_statistics(self, data, weights, statistics, n_draws, rng):
-        raise NotImplementedError(
-            "StudentTMixture cannot draw its latent variables (labels and scales u_n), so it cannot run"
-            " stochastic or Monte Carlo EM; use fit_student_t"
-        )
+    # its latent scales u_n are continuous: no hard E-step, and no draws of (z, u) yet, so the drivers that
+    # need them (hard EM, stochastic and Monte Carlo EM) refuse this model by name
+    classification = LatentVariableModel.classification
+    simulated_statistics = LatentVariableModel.simulated_statistics
 
     def flatten(self, params: StudentTParams) -> np.ndarray:
         """(π, μ, the lower triangle of each L_k with its diagonal as log L_k,dd, log ν), shape (K (1 + D + D(D+1)/2 + 1),).
@@ -552,7 +545,7 @@ def _checked_cholesky(covariances: np.ndarray, reg_covar: float) -> np.ndarray:
 # --- the fit ---------------------------------------------------------------------------------------
 
 
-#: The named starts of :func:`fit_student_t` (see its ``init``).
+#: The named starts of :func:`~emlib.fit_student_t` (see its ``init``).
 STARTS = ("gmm", "k-means")
 
 
@@ -589,7 +582,7 @@ def fit_student_t(
     tied_dof : bool, default False
         One ν for every component.
     init : "k-means", "gmm" or StudentTParams, default "k-means"
-        The start, every ν = 30 (:data:`DEFAULT_START_DOF`; with ``dof="fixed"`` that is the ν
+        The start, every ν = 30 (:data:`~emlib.student_t.DEFAULT_START_DOF`; with ``dof="fixed"`` that is the ν
         fitted, so pass a StudentTParams to fix another) and the π, μ and Σ (as scale matrices) of:
 
         - ``"gmm"``: the Gaussian mixture fitted by ``emlib.fit_gmm(X, K, random_state=...)``;

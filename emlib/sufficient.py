@@ -21,6 +21,7 @@ or averaged over a stream (online EM): ``a + b`` is the statistics of the union 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,7 @@ class GaussianStatistics:
         """The statistics of validated rows X (N, D) with responsibilities (N, K) and weights (N,).
 
         The means and scatters are centred on each component by the corrected two-pass formula of
-        :func:`emlib.maximization.moments_formula`, chunk by chunk (``emlib._fast.centred_moments``).
+        ``emlib.maximization.moments_formula``, chunk by chunk (``emlib._fast.centred_moments``).
         """
         counts = sample_weight @ responsibilities
         n_components, n_features = responsibilities.shape[1], X.shape[1]
@@ -111,6 +112,8 @@ class GaussianStatistics:
 
     def __mul__(self, factor: float) -> GaussianStatistics:
         """The statistics of the same rows with every weight multiplied by ``factor`` ≥ 0."""
+        if isinstance(factor, (bool, np.bool_)) or not isinstance(factor, numbers.Real):
+            return NotImplemented
         factor = float(factor)
         if not factor >= 0 or not np.isfinite(factor):
             raise ValueError(f"statistics can only be scaled by a finite factor >= 0; got {factor}")

@@ -23,9 +23,6 @@ family (``emlib.variational``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import reduce
-from operator import add
-
 import numpy as np
 
 from ._validation import (
@@ -48,7 +45,10 @@ def _check_model(model, needs: tuple[str, ...], variant: str) -> None:
         raise TypeError(f"model must be an emlib.LatentVariableModel; got {type(model).__name__}")
     for name in needs:
         if getattr(type(model), name) is getattr(LatentVariableModel, name):
-            raise ValueError(f"{type(model).__name__} has no {name}(), which {variant} needs")
+            raise TypeError(
+                f"{variant} needs the model's {name}; {type(model).__name__} has no {name}"
+                f" (see emlib.LatentVariableModel.{name})"
+            )
 
 
 def _blocks(n_rows: int, n_blocks: int) -> list[slice]:
@@ -115,19 +115,45 @@ def fit_incremental_em(
     blocks = _blocks(len(data), n_blocks)
     history = _History(model, data, weights, tol, callback, bool(trajectory), stopping=stopping)
     params = init
-    summaries = [_block_summary(model, data[rows], weights[rows], params) for rows in blocks]
+    total = _BlockTotals([_block_summary(model, data[rows], weights[rows], params) for rows in blocks])
     estep = model.expectation(data, weights, params)
     converged = history.accept(params, estep)
     while not converged and history.n_iter < max_iter:
         for index, rows in enumerate(blocks):
-            summaries[index] = _block_summary(model, data[rows], weights[rows], params)
-            params = model.maximize_summary(reduce(add, summaries), params)
+            total.replace(index, _block_summary(model, data[rows], weights[rows], params))
+            params = model.maximize_summary(total.sum(), params)
         estep = model.expectation(data, weights, params)
         history.n_evaluations += 2  # the pass of block E-steps, and the pass that measures ℓ
         converged = history.accept(params, estep)
     result = history.result(params, estep, converged, "incremental")
     _warn_if_not_converged(result, tol, max_iter, stacklevel=2)
     return result
+
+
+class _BlockTotals:
+    """The sum s_1 + … + s_B of per-block statistics, kept in a binary tree of partial sums.
+
+    Replacing one block's statistics re-adds only the log₂ B partial sums above it, so incremental
+    EM's pass costs O(B log B) additions instead of O(B²), and nothing is ever subtracted (a
+    difference of centred statistics could cancel). ``0 * s`` is the identity that pads the tree.
+    """
+
+    def __init__(self, summaries: list):
+        self.size = 1 << max(len(summaries) - 1, 0).bit_length()
+        empty = 0.0 * summaries[0]
+        self.nodes = [empty] * self.size + list(summaries) + [empty] * (self.size - len(summaries))
+        for node in range(self.size - 1, 0, -1):
+            self.nodes[node] = self.nodes[2 * node] + self.nodes[2 * node + 1]
+
+    def replace(self, index: int, summary) -> None:
+        node = self.size + index
+        self.nodes[node] = summary
+        while node > 1:
+            node //= 2
+            self.nodes[node] = self.nodes[2 * node] + self.nodes[2 * node + 1]
+
+    def sum(self):
+        return self.nodes[1] if self.size > 1 else self.nodes[self.size]
 
 
 def _block_summary(model, data, weights, params):
@@ -140,7 +166,16 @@ def step_size(t: int, learning_decay: float = 0.6, learning_offset: float = 0.0)
     With κ ∈ (½, 1], Σ γ_t = ∞ and Σ γ_t² < ∞: the steps are long enough to reach any point and
     short enough for the noise of the batches to average out (the Robbins–Monro conditions).
     """
+    t = check_count(t, "t", minimum=1)
+    learning_decay, learning_offset = _check_learning_rate(learning_decay, learning_offset)
     return 1.0 if t == 1 else float((t + learning_offset) ** -learning_decay)
+
+
+def _check_learning_rate(learning_decay, learning_offset) -> tuple[float, float]:
+    learning_decay = check_positive_real(learning_decay, "learning_decay")
+    if not 0.5 < learning_decay <= 1.0:
+        raise ValueError(f"learning_decay must be in (0.5, 1] (the Robbins–Monro conditions); got {learning_decay}")
+    return learning_decay, check_nonnegative_real(learning_offset, "learning_offset")
 
 
 class OnlineEM:
@@ -149,7 +184,7 @@ class OnlineEM:
     The state is the running statistics s, per unit weight, and θ = M-step(s). For batch t:
 
         ŝ_t = statistics of the batch under p(z | x, θ_{t−1}), divided by its total weight;
-        s_t = s_{t−1} + γ_t (ŝ_t − s_{t−1}),   γ_t = :func:`step_size` (t, κ, τ);
+        s_t = s_{t−1} + γ_t (ŝ_t − s_{t−1}),   γ_t = :func:`~emlib.variants.step_size` (t, κ, τ);
         θ_t = M-step(s_t).
 
     Parameters
@@ -179,13 +214,9 @@ class OnlineEM:
     def __init__(self, model: LatentVariableModel, init, *, learning_decay: float = 0.6, learning_offset: float = 0.0):
         _check_model(model, ("summarize", "maximize_summary"), "online EM")
         model.check_params(None, init, name="init")
-        learning_decay = check_positive_real(learning_decay, "learning_decay")
-        if not 0.5 < learning_decay <= 1.0:
-            raise ValueError(f"learning_decay must be in (0.5, 1] (the Robbins–Monro conditions); got {learning_decay}")
+        self.learning_decay, self.learning_offset = _check_learning_rate(learning_decay, learning_offset)
         self.model = model
         self.params = init
-        self.learning_decay = learning_decay
-        self.learning_offset = check_nonnegative_real(learning_offset, "learning_offset")
         self.statistics = None
         self.n_batches = 0
         self.log_likelihoods: list[float] = []
@@ -193,7 +224,7 @@ class OnlineEM:
     def update(self, X, sample_weight=None) -> OnlineEM:
         """One batch: its E-step at the current θ, the stochastic-approximation step, the M-step."""
         data = self.model.check_data(X)
-        self.model.check_params(data, self.params)
+        self.model.check_params(data, self.params, name="init" if self.n_batches == 0 else "params")
         weights = check_sample_weight(sample_weight, len(data))
         total = float(weights.sum())
         estep = self.model.expectation(data, weights, self.params)

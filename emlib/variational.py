@@ -13,11 +13,11 @@ q that maximises the evidence lower bound (ELBO)
 over the mean-field family q(z) q(π) Π_k q(μ_k, Λ_k) (Bishop eq. 10.42). Coordinate ascent on L
 alternates two exact maximisations, and has the shape of EM:
 
-- the **variational E-step** (:meth:`VariationalGaussianMixture.expectation`): q(z) given q(θ),
-  the responsibilities r_nk ∝ exp(E[log π_k] + ½ E[log |Λ_k|] − D/2 log 2π − ½ E[(x_n − μ_k)ᵀ Λ_k (x_n − μ_k)])
+- the **variational E-step** (:meth:`~emlib.VariationalGaussianMixture.expectation`): q(z) given q(θ),
+  the responsibilities r_nk ∝ exp(E[log π_k] + ½ E[log det Λ_k] − D/2 log 2π − ½ E[(x_n − μ_k)ᵀ Λ_k (x_n − μ_k)])
   (Bishop eqs. 10.46-10.49 and 10.64-10.66): Bayes' theorem with expected log-parameters in
   place of log-parameters;
-- the **variational M-step** (:meth:`VariationalGaussianMixture.maximization`): q(θ) given q(z),
+- the **variational M-step** (:meth:`~emlib.VariationalGaussianMixture.maximization`): q(θ) given q(z),
   a Dirichlet and K Gaussian-Wishart distributions whose hyper-parameters are the prior's updated
   by the expected counts, means and scatters of the components (Bishop eqs. 10.51-10.63).
 
@@ -40,7 +40,6 @@ terms that depend on the prior and the data only, so its increments, not its val
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -72,7 +71,7 @@ __all__ = [
     "fit_variational_gmm",
 ]
 
-#: Default threshold of fit_variational_gmm's stopping rule: the ELBO's rise per unit of weight.
+#: Default threshold of fit_variational_gmm's stopping rule, on the ELBO's rise per unit of weight.
 DEFAULT_TOL = 1e-8
 #: How far a scale matrix may be from symmetric (relative to its largest entry) before it is refused.
 _SYMMETRY_TOLERANCE = 1e-10
@@ -110,7 +109,7 @@ class VariationalParams:
     q(π) = Dirichlet(π | α) and q(μ_k, Λ_k) = N(μ_k | m_k, (β_k Λ_k)⁻¹) Wishart(Λ_k | W_k, ν_k).
     The Wishart scale W_k is held through the Cholesky factor of its inverse, W_k⁻¹ = L_k L_kᵀ
     (W_k⁻¹ is a scatter matrix, the quantity the M-step computes, eq. 10.62): the E-step's
-    Mahalanobis terms are then triangular solves, and log |W_k| = −2 Σ_d log (L_k)_dd.
+    Mahalanobis terms are then triangular solves, and log det W_k = −2 Σ_d log (L_k)_dd.
 
     Parameters
     ----------
@@ -217,7 +216,7 @@ class VariationalParams:
 
     @property
     def expected_covariances(self) -> np.ndarray:
-        """E[Λ_k]⁻¹ = W_k⁻¹ / ν_k (E[Λ_k] = ν_k W_k, Bishop eq. B.80), shape (K, D, D): scikit-learn's ``covariances_``."""
+        """E[Λ_k]⁻¹ = W_k⁻¹ / ν_k (E[Λ_k] = ν_k W_k, Bishop eq. B.80), shape (K, D, D); scikit-learn's ``covariances_``."""
         return self.scale_inverse / self.degrees_of_freedom[:, np.newaxis, np.newaxis]
 
     def __repr__(self) -> str:
@@ -565,7 +564,7 @@ class VariationalGaussianMixture(LatentVariableModel):
     def expectation(self, data: np.ndarray, weights: np.ndarray, params: VariationalParams) -> EStep:
         """The variational E-step: q(z) given q(θ), and the ELBO L(q) at the new q(z) and the given q(θ).
 
-        r_nk = ρ_nk / Σ_j ρ_nj with log ρ_nk = E[log π_k] + ½ E[log |Λ_k|] − (D/2) log 2π
+        r_nk = ρ_nk / Σ_j ρ_nj with log ρ_nk = E[log π_k] + ½ E[log det Λ_k] − (D/2) log 2π
         − ½ E[(x_n − μ_k)ᵀ Λ_k (x_n − μ_k)] (Bishop eqs. 10.46, 10.49, 10.64-10.66), normalised in
         log space. For this r the terms of L that involve q(z) (eqs. 10.71, 10.72 and 10.75) add
         up to Σ_n w_n log Σ_k ρ_nk, to which the parameters' terms (:meth:`lower_bound`) are added.
@@ -755,7 +754,7 @@ def _start(model, data, weights, n_components, init, rng) -> VariationalParams:
             warnings.simplefilter("ignore", DegenerateFitWarning)
             start = fit_gmm(data, n_components, max_iter=0, random_state=rng, sample_weight=weights)
         responsibilities = start.posterior
-    elif isinstance(init, (str, bytes, numbers.Number)):
+    elif not isinstance(init, (np.ndarray, list, tuple)):
         raise TypeError(
             f"init must be None, an emlib VariationalParams or an (N, K) array of responsibilities; got {init!r}"
         )

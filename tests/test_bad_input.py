@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import dask
+import dask.array as da
 import numpy as np
 import pytest
 import scipy.sparse
@@ -770,6 +772,7 @@ ROWS: list[Row] = [
             )
         ],
         needs=frozenset({"prior", "missing"}),
+        exclude=("fit_gmm[dask]",),  # on a Dask array neither is available: B_DASK_OPTIONS
     ),
     *rows_for(
         B_NDIM_X,
@@ -877,7 +880,7 @@ ROWS: list[Row] = [
             ),
             ("params-none", "params None", lambda: {"params": None}),
         ],
-        exclude=("fit_gmm",),
+        exclude=("fit_gmm", "fit_gmm[dask]"),
     ),  # fit_gmm's init also takes a string: see the init rows
     *rows_for(
         B_PARAMS_TYPE,
@@ -902,6 +905,7 @@ ROWS: list[Row] = [
             ("params-dimension", "params with D = 1 for X with 2 columns", lambda: {"params": PARAMS_1D}),
         ],
         needs=frozenset({"X", "params"}),
+        exclude=("OnlineEM",),  # init meets X in update, named OnlineEM.params there: the B_FIT_X row
     ),
     *rows_for(
         B_PARAMS_DIM,
@@ -1009,6 +1013,7 @@ ROWS: list[Row] = [
         r"\b{arg}\b \(2\) must not exceed the number of rows of X with positive sample_weight \(1\)",
         [("n_components-rows", "one row of X, two components", lambda: {"X": X[:1]})],
         needs=frozenset({"X", "n_components"}),
+        exclude=("fit_variational_gmm",),  # its default prior needs a total weight above 1 first: B_VB_DEFAULT_SCALE
     ),
     *rows_for(
         B_K_DISTINCT,
@@ -1580,7 +1585,14 @@ ROWS: list[Row] = [
         [
             ("rng-None", "rng None: a sample must be reproducible", lambda: {"rng": None}),
         ],
-        exclude=("fit_gmm", "fit_gmm[k-means++]"),
+        exclude=(
+            "fit_gmm",
+            "fit_gmm[k-means++]",
+            "fit_gmm[dask]",
+            "fit_gmm[dask, k-means++]",
+            "fit_student_t",
+            "fit_variational_gmm",
+        ),
     ),  # random_state=None is a fresh seed
     *rows_for(
         B_RNG_NEGATIVE,
@@ -1681,6 +1693,7 @@ ROWS: list[Row] = [
                 lambda: {"prior": ConjugatePrior(shrinkage=0.1)},
             ),
         ],
+        exclude=("fit_gmm[dask]",),  # no conjugate prior on a Dask array: B_DASK_OPTIONS
     ),
     *rows_for(
         B_STOPPING,
@@ -1837,6 +1850,7 @@ ROWS: list[Row] = [
             ("method-ecg-absolute-reg_covar", "method 'ecg' with reg_covar=1e-3", lambda: {"method": "ecg"}),
             ("method-hybrid-absolute-reg_covar", "method 'hybrid' with reg_covar=1e-3", lambda: {"method": "hybrid"}),
         ],
+        exclude=("fit_gmm[dask]",),  # no ECG on a Dask array: B_DASK_OPTIONS
     ),
     *rows_for(
         B_GRADIENT_SCORE,
@@ -2530,6 +2544,1199 @@ ROWS.extend(
 )
 
 
+# --- variants of EM (emlib.variants, GaussianMixture.partial_fit, emlib.sufficient), the Student t mixture
+# (emlib.student_t) and the variational Bayesian Gaussian mixture (emlib.variational) -----------------------
+STATISTICS = emlib.GaussianStatistics.from_responsibilities(X, RESPONSIBILITIES, np.ones(N))
+STATISTICS_3 = emlib.GaussianStatistics.from_responsibilities(X, np.full((N, 3), 1.0 / 3.0), np.ones(N))
+T_PARAMS = emlib.StudentTParams(WEIGHTS, MEANS, COVARIANCES, [5.0, 5.0])
+# q(θ) of the variational mixture: α, β, m, ν and the Cholesky factors of W⁻¹ (here W⁻¹ = I)
+Q_FIELDS = {
+    "q_concentration": np.array([4.5, 4.5]),
+    "q_mean_precision": np.array([5.0, 5.0]),
+    "q_means": MEANS,
+    "q_dof": np.array([6.0, 6.0]),
+    "q_cholesky": np.stack([np.eye(2)] * 2),
+}
+Q_PARAMS = emlib.VariationalParams(*Q_FIELDS.values())
+Q_PARAMS_3 = emlib.VariationalParams(
+    np.full(3, 3.0), np.full(3, 3.0), np.zeros((3, 2)), np.full(3, 5.0), np.stack([np.eye(2)] * 3)
+)
+Q_PARAMS_1D = emlib.VariationalParams([4.5, 4.5], [5.0, 5.0], [[1.0], [11.0]], [6.0, 6.0], np.ones((2, 1, 1)))
+
+GOOD.update(
+    {
+        "n_blocks": 2,  # fit_incremental_em
+        "learning_decay": 0.6,  # OnlineEM and GaussianMixture.partial_fit
+        "learning_offset": 0.0,
+        "n_draws": 1,  # fit_monte_carlo_em
+        "pf_prior": None,  # the prior of GaussianMixture.partial_fit
+        "pf_batch": X,  # partial_fit's second batch
+        "statistics_other": STATISTICS,  # GaussianStatistics: STATISTICS + statistics_other, factor * STATISTICS
+        "factor": 2.0,
+        "t_dof": "ecme",  # the Student t mixture
+        "tied_dof": False,
+        "dof_bounds": (0.01, 1000.0),
+        "t_init": "k-means",
+        "t_method": "em",
+        "t_dofs": None,  # the dofs of StudentTParams; None: 5 for each entry of weights
+        "vb_prior": None,  # the variational mixture: fit_variational_gmm's prior and init
+        "vb_init": None,
+        "vb_concentration": None,  # VariationalPrior's hyper-parameters
+        "vb_mean_precision": None,
+        "vb_mean": None,
+        "vb_dof": None,
+        "vb_scale_inverse": None,
+        **Q_FIELDS,  # VariationalParams
+    }
+)
+
+
+def _online_summary(online: emlib.OnlineEM) -> tuple:
+    """What an online EM is compared by: its parameters, running statistics and batch log-likelihoods."""
+    return (online.params, online.statistics, tuple(online.log_likelihoods), online.n_batches)
+
+
+def _partial_fit(a: dict) -> emlib.EMResult:
+    """Two batches of GaussianMixture.partial_fit, X (weighted by sample_weight) then pf_batch."""
+    estimator = emlib.GaussianMixture(
+        2,
+        missing=a["missing"],
+        prior=a["pf_prior"],
+        learning_decay=a["learning_decay"],
+        learning_offset=a["learning_offset"],
+        random_state=0,
+    )
+    estimator.partial_fit(X, sample_weight=a["sample_weight"])
+    return estimator.partial_fit(a["pf_batch"]).fit_result_
+
+
+def _t_dofs(a: dict):
+    """StudentTParams' dofs: t_dofs, or by default 5 for each weight (so that the GMMParams rows keep one ν each)."""
+    return np.full(np.shape(a["weights"])[0], 5.0) if a["t_dofs"] is None else a["t_dofs"]
+
+
+def _student_t_model(a: dict) -> tuple:
+    model = emlib.StudentTMixture(
+        a["t_dof"], tied_dof=a["tied_dof"], reg_covar=a["reg_covar"], dof_bounds=a["dof_bounds"]
+    )
+    return (model.dof, model.tied_dof, model.reg_covar, model.dof_bounds)
+
+
+def _variational_prior(a: dict) -> emlib.VariationalPrior:
+    return emlib.VariationalPrior(
+        concentration=a["vb_concentration"],
+        mean_precision=a["vb_mean_precision"],
+        mean=a["vb_mean"],
+        degrees_of_freedom=a["vb_dof"],
+        scale_inverse=a["vb_scale_inverse"],
+    )
+
+
+def _prior_fields(prior: emlib.VariationalPrior) -> tuple:
+    return tuple(getattr(prior, field.name) for field in dataclasses.fields(prior))
+
+
+#: VariationalPrior's arguments, and their names in its messages.
+_VB_NAMES = {
+    "vb_concentration": "concentration",
+    "vb_mean_precision": "mean_precision",
+    "vb_mean": "mean",
+    "vb_dof": "degrees_of_freedom",
+    "vb_scale_inverse": "scale_inverse",
+}
+#: VariationalParams' arguments, and their names.
+_Q_NAMES = {
+    "q_concentration": "concentration",
+    "q_mean_precision": "mean_precision",
+    "q_means": "means",
+    "q_dof": "degrees_of_freedom",
+    "q_cholesky": "scale_inverse_cholesky",
+}
+
+TARGETS.update(
+    {
+        "fit_incremental_em": target(
+            lambda a: emlib.fit_incremental_em(
+                a["model"],
+                a["X"],
+                a["params"],
+                n_blocks=a["n_blocks"],
+                max_iter=a["max_iter"],
+                tol=a["tol"],
+                stopping=a["stopping"],
+                sample_weight=a["sample_weight"],
+                callback=a["callback"],
+            ),
+            "model",
+            "X",
+            "params",
+            "n_blocks",
+            "max_iter",
+            "tol",
+            "stopping",
+            "sample_weight",
+            "callback",
+            "needs additive statistics",
+            params="init",
+        ),
+        # the constructor and one batch; the batch X meets the parameters as a fit's X does ("fitted")
+        "OnlineEM": target(
+            lambda a: _online_summary(
+                emlib.OnlineEM(
+                    a["model"], a["params"], learning_decay=a["learning_decay"], learning_offset=a["learning_offset"]
+                ).update(a["X"], sample_weight=a["sample_weight"])
+            ),
+            "model",
+            "params",
+            "learning_decay",
+            "learning_offset",
+            "X",
+            "sample_weight",
+            "fitted",
+            "needs additive statistics",
+            params="init",
+        ),
+        "fit_monte_carlo_em": target(
+            lambda a: emlib.fit_monte_carlo_em(
+                a["model"],
+                a["X"],
+                a["params"],
+                n_draws=a["n_draws"],
+                max_iter=a["max_iter"],
+                random_state=a["rng"],
+                sample_weight=a["sample_weight"],
+                callback=a["callback"],
+            ),
+            "model",
+            "X",
+            "params",
+            "n_draws",
+            "max_iter",
+            "rng",
+            "sample_weight",
+            "callback",
+            "needs simulated statistics",
+            params="init",
+            rng="random_state",
+        ),
+        "GaussianMixture.partial_fit": target(
+            _partial_fit,
+            "missing",
+            "pf_prior",
+            "learning_decay",
+            "learning_offset",
+            "sample_weight",
+            "pf_batch",
+            "partial_fit",
+            pf_prior="prior",
+            pf_batch="X",
+        ),
+        "GaussianStatistics +": target(lambda a: STATISTICS + a["statistics_other"], "statistics_other"),
+        "GaussianStatistics *": target(lambda a: a["factor"] * STATISTICS, "factor"),
+        # fit_student_t: the k-means start is fit_gmm's ("seeding")
+        "fit_student_t": target(
+            lambda a: emlib.fit_student_t(
+                a["X"],
+                a["n_components"],
+                dof=a["t_dof"],
+                tied_dof=a["tied_dof"],
+                init=a["t_init"],
+                n_init=a["n_init"],
+                max_iter=a["max_iter"],
+                tol=a["tol"],
+                reg_covar=a["reg_covar"],
+                random_state=a["rng"],
+                method=a["t_method"],
+                sample_weight=a["sample_weight"],
+                callback=a["callback"],
+            ),
+            "X",
+            "n_components",
+            "t_dof",
+            "tied_dof",
+            "t_init",
+            "n_init",
+            "max_iter",
+            "tol",
+            "reg_covar",
+            "rng",
+            "t_method",
+            "sample_weight",
+            "callback",
+            "seeding",
+            t_dof="dof",
+            t_init="init",
+            rng="random_state",
+            t_method="method",
+        ),
+        "StudentTMixture": target(_student_t_model, "t_dof", "tied_dof", "reg_covar", "dof_bounds", t_dof="dof"),
+        "StudentTParams": target(
+            lambda a: emlib.StudentTParams(a["weights"], a["means"], a["covariances"], _t_dofs(a)),
+            "weights",
+            "means",
+            "covariances",
+            "t_dofs",
+            t_dofs="dofs",
+        ),
+        "fit_variational_gmm": target(
+            lambda a: emlib.fit_variational_gmm(
+                a["X"],
+                a["n_components"],
+                prior=a["vb_prior"],
+                init=a["vb_init"],
+                max_iter=a["max_iter"],
+                tol=a["tol"],
+                random_state=a["rng"],
+                sample_weight=a["sample_weight"],
+            ),
+            "X",
+            "n_components",
+            "vb_prior",
+            "vb_init",
+            "max_iter",
+            "tol",
+            "rng",
+            "sample_weight",
+            "variational fit",
+            vb_prior="prior",
+            vb_init="init",
+            rng="random_state",
+        ),
+        "VariationalGaussianMixture": target(
+            lambda a: emlib.VariationalGaussianMixture(a["vb_prior"]).prior, "vb_prior", vb_prior="prior"
+        ),
+        "VariationalPrior": target(lambda a: _prior_fields(_variational_prior(a)), *_VB_NAMES, **_VB_NAMES),
+        # a VariationalPrior's mean, scale_inverse and degrees_of_freedom are checked against X when it is resolved
+        "VariationalPrior.resolve": target(
+            lambda a: _prior_fields(_variational_prior(a).resolve(X, 2)),
+            *_VB_NAMES,
+            "variational prior meets X",
+            **_VB_NAMES,
+        ),
+        "fit_variational_gmm[prior]": target(
+            lambda a: emlib.fit_variational_gmm(X, 2, prior=_variational_prior(a), max_iter=100, tol=1e-6),
+            *_VB_NAMES,
+            "variational prior meets X",
+            **_VB_NAMES,
+        ),
+        "VariationalParams": target(
+            lambda a: emlib.VariationalParams(*(a[name] for name in _Q_NAMES)), *_Q_NAMES, **_Q_NAMES
+        ),
+    }
+)
+
+B_N_BLOCKS = "`n_blocks` of `fit_incremental_em` of 0, 2.5 or `True`, or more than the rows of `X`"
+B_LEARNING_DECAY = "`learning_decay` (κ) of online EM outside (0.5, 1], or not a number"
+B_LEARNING_OFFSET = "`learning_offset` (τ) of online EM negative, NaN or `inf`, or not a number"
+B_N_DRAWS = "`n_draws` of `fit_monte_carlo_em` (or what a callable `n_draws` returns) of 0, 2.5 or `True`"
+B_N_DRAWS_CALLABLE = "`n_draws` of `fit_monte_carlo_em` a callable of the iteration t"
+B_PF_OPTIONS = 'A batch of `GaussianMixture.partial_fit` holding NaN (with `missing="em"`), or a conjugate `prior`'
+B_PF_FEATURES = "A batch of `GaussianMixture.partial_fit` with another number of columns than the first"
+B_STATISTICS = (
+    "`GaussianStatistics` added to statistics of another shape, or scaled by a negative, NaN or infinite factor"
+)
+B_T_DOF = '`dof` of `fit_student_t` or `StudentTMixture` not `"ecme"`, `"ecm"` or `"fixed"`'
+B_T_TIED = "`tied_dof` of `fit_student_t` or `StudentTMixture` not `True` or `False`"
+B_T_BOUNDS = "`dof_bounds` of `StudentTMixture` not a pair 0 < ν_min < ν_max < ∞ of real numbers"
+B_T_BOUNDS_LIST = "`dof_bounds` of `StudentTMixture` a list, or holding integers"
+B_T_INIT = (
+    '`init` of `fit_student_t` not `"k-means"`, `"gmm"` or a `StudentTParams`, or of another number of components'
+    " or dimension, or with `n_init` > 1"
+)
+B_T_INIT_DOFS = "`init` of `fit_student_t` whose `dofs` lie outside `dof_bounds`, or differ with `tied_dof=True`"
+B_T_METHOD = '`method` of `fit_student_t` not `"em"` or `"squarem"`'
+B_T_DOFS = "`dofs` of `StudentTParams` not one positive, finite number per component"
+B_T_DOFS_CONVERTED = "`dofs` of `StudentTParams` a list or an integer array"
+B_VB_PRIOR = "`prior` of `fit_variational_gmm` or `VariationalGaussianMixture` not `None` or a `VariationalPrior`"
+B_VB_HYPER = (
+    "`concentration`, `mean_precision` or `degrees_of_freedom` of `VariationalPrior` zero, negative, NaN, `inf`"
+    " or not a number"
+)
+B_VB_ARRAYS = (
+    "`mean` or `scale_inverse` of `VariationalPrior` of the wrong shape, NaN, not symmetric or not positive definite,"
+    " or `degrees_of_freedom` ≤ D − 1"
+)
+B_VB_MEETS_X = "`mean`, `scale_inverse` or `degrees_of_freedom` of `VariationalPrior` for another dimension than `X`"
+B_VB_DEFAULT_SCALE = (
+    "`X` of `fit_variational_gmm` with a total weight of 1 or less, or a singular covariance, for the default"
+    " `scale_inverse`"
+)
+B_VB_INIT = (
+    "`init` of `fit_variational_gmm` not `None`, a `VariationalParams` or (N, K) responsibilities, or of another"
+    " number of rows, components or dimension"
+)
+B_VB_INIT_CONVERTED = "`init` of `fit_variational_gmm` one-hot responsibilities as a list of integer lists"
+B_Q_VALUES = (
+    "`concentration` or `mean_precision` of `VariationalParams` not positive, `degrees_of_freedom` ≤ D − 1, or NaN"
+    " in any of its arrays"
+)
+B_Q_SHAPES = (
+    "`VariationalParams` arrays of mismatched shapes, or `scale_inverse_cholesky` not lower triangular with a"
+    " positive diagonal"
+)
+B_Q_CONVERTED = "`VariationalParams` arrays given as nested lists"
+
+_ONE_HOT = np.repeat(np.eye(2), N // 2, axis=0)
+
+ROWS.extend(
+    [
+        # --- incremental, online and Monte Carlo EM ----------------------------------------------------
+        *rows_for(
+            B_N_BLOCKS,
+            "n_blocks",
+            ValueError,
+            r"\b{arg}\b must be (>= 1; got|at most the number of rows \(8\); got 9)",
+            [
+                ("n_blocks-0", "B 0", lambda: {"n_blocks": 0}),
+                ("n_blocks-negative", "B -1", lambda: {"n_blocks": -1}),
+                ("n_blocks-9", "B 9 for 8 rows", lambda: {"n_blocks": 9}),
+            ],
+        ),
+        *rows_for(
+            B_N_BLOCKS,
+            "n_blocks",
+            TypeError,
+            r"\b{arg}\b must be an integer",
+            [
+                ("n_blocks-2.5", "B 2.5", lambda: {"n_blocks": 2.5}),
+                ("n_blocks-True", "B True", lambda: {"n_blocks": True}),
+            ],
+        ),
+        *rows_for(
+            B_LEARNING_DECAY,
+            "learning_decay",
+            ValueError,
+            r"\b{arg}\b must (be in \(0\.5, 1\] \(the Robbins–Monro conditions\)|be a finite number > 0); got",
+            [
+                ("learning_decay-0.5", "κ 0.5", lambda: {"learning_decay": 0.5}),
+                ("learning_decay-1.5", "κ 1.5", lambda: {"learning_decay": 1.5}),
+                ("learning_decay-0", "κ 0", lambda: {"learning_decay": 0.0}),
+                ("learning_decay-nan", "κ NaN", lambda: {"learning_decay": np.nan}),
+            ],
+        ),
+        *rows_for(
+            B_LEARNING_DECAY,
+            "learning_decay",
+            TypeError,
+            r"\b{arg}\b must be a real number",
+            [
+                ("learning_decay-str", "κ '0.6'", lambda: {"learning_decay": "0.6"}),
+                ("learning_decay-True", "κ True", lambda: {"learning_decay": True}),
+            ],
+        ),
+        *rows_for(
+            B_LEARNING_OFFSET,
+            "learning_offset",
+            ValueError,
+            r"\b{arg}\b must be a finite number >= 0; got",
+            [
+                ("learning_offset-negative", "τ -1", lambda: {"learning_offset": -1.0}),
+                ("learning_offset-nan", "τ NaN", lambda: {"learning_offset": np.nan}),
+                ("learning_offset-inf", "τ inf", lambda: {"learning_offset": np.inf}),
+            ],
+        ),
+        *rows_for(
+            B_LEARNING_OFFSET,
+            "learning_offset",
+            TypeError,
+            r"\b{arg}\b must be a real number",
+            [("learning_offset-str", "τ '1'", lambda: {"learning_offset": "1"})],
+        ),
+        *rows_for(
+            B_N_DRAWS,
+            "n_draws",
+            ValueError,
+            r"\b{arg}\b(\(t\))? must be >= 1; got 0",
+            [
+                ("n_draws-0", "m 0", lambda: {"n_draws": 0}),
+                ("n_draws-callable-0", "m_t = 0", lambda: {"n_draws": lambda t: 0}),
+            ],
+        ),
+        *rows_for(
+            B_N_DRAWS,
+            "n_draws",
+            TypeError,
+            r"\b{arg}\b(\(t\))? must be an integer",
+            [
+                ("n_draws-2.5", "m 2.5", lambda: {"n_draws": 2.5}),
+                ("n_draws-True", "m True", lambda: {"n_draws": True}),
+                ("n_draws-callable-2.5", "m_t = 2.5", lambda: {"n_draws": lambda t: 2.5}),
+            ],
+        ),
+        *rows_for(
+            B_N_DRAWS_CALLABLE,
+            "n_draws",
+            None,
+            "",
+            [("n_draws-callable", "m_t = 3, a callable", lambda: {"n_draws": lambda t: 3})],
+            same_as=lambda: {"n_draws": 3},
+        ),
+        # --- GaussianMixture.partial_fit -----------------------------------------------------------------
+        *rows_for(
+            B_PF_OPTIONS,
+            "pf_batch",
+            ValueError,
+            r"\b{arg}\b of partial_fit holds NaN: online EM does not yet marginalise missing entries",
+            [("partial_fit-missing", "missing='em' and a NaN", lambda: {"missing": "em", "pf_batch": X_MISSING})],
+            needs=frozenset({"missing", "partial_fit"}),
+        ),
+        *rows_for(
+            B_PF_OPTIONS,
+            "pf_prior",
+            ValueError,
+            r"partial_fit does not support the conjugate prior \(\b{arg}\b=\.\.\.\); use fit",
+            [
+                ("partial_fit-prior-default", "prior 'default'", lambda: {"pf_prior": "default"}),
+                ("partial_fit-prior", "a ConjugatePrior", lambda: {"pf_prior": ConjugatePrior(shrinkage=0.1)}),
+            ],
+        ),
+        *rows_for(
+            B_PF_FEATURES,
+            "pf_batch",
+            ValueError,
+            r"\b{arg}\b has 3 features, but GaussianMixture is expecting 2 features",
+            [("partial_fit-columns", "a second batch with 3 columns", lambda: {"pf_batch": np.hstack([X, X[:, :1]])})],
+        ),
+        # --- GaussianStatistics ---------------------------------------------------------------------------
+        *rows_for(
+            B_STATISTICS,
+            "statistics_other",
+            ValueError,
+            r"cannot add statistics of 3 components in 2 features to statistics of 2 components in 2 features",
+            [("statistics-add-3", "statistics of 3 components", lambda: {"statistics_other": STATISTICS_3})],
+        ),
+        *rows_for(
+            B_STATISTICS,
+            "factor",
+            ValueError,
+            r"statistics can only be scaled by a finite factor >= 0; got",
+            [
+                ("factor-negative", "factor -1", lambda: {"factor": -1.0}),
+                ("factor-nan", "factor NaN", lambda: {"factor": np.nan}),
+                ("factor-inf", "factor inf", lambda: {"factor": np.inf}),
+            ],
+        ),
+        # --- the Student t mixture ------------------------------------------------------------------------
+        *rows_for(
+            B_T_DOF,
+            "t_dof",
+            ValueError,
+            r"\b{arg}\b must be one of \('ecm', 'ecme', 'fixed'\); got",
+            [
+                ("t_dof-case", "dof 'ECM' (names are lower case)", lambda: {"t_dof": "ECM"}),
+                ("t_dof-em", "dof 'em'", lambda: {"t_dof": "em"}),
+                ("t_dof-None", "dof None", lambda: {"t_dof": None}),
+                ("t_dof-number", "dof 3 (a number of degrees of freedom)", lambda: {"t_dof": 3}),
+            ],
+        ),
+        *rows_for(
+            B_T_TIED,
+            "tied_dof",
+            TypeError,
+            r"\b{arg}\b must be True or False; got",
+            [
+                ("tied_dof-int", "tied_dof 1", lambda: {"tied_dof": 1}),
+                ("tied_dof-str", "tied_dof 'yes'", lambda: {"tied_dof": "yes"}),
+                ("tied_dof-None", "tied_dof None", lambda: {"tied_dof": None}),
+            ],
+        ),
+        *rows_for(
+            B_T_BOUNDS,
+            "dof_bounds",
+            TypeError,
+            r"\b{arg}\b must (be a pair \(nu_min, nu_max\)|hold two real numbers); got",
+            [
+                ("dof_bounds-three", "three bounds", lambda: {"dof_bounds": (1.0, 2.0, 3.0)}),
+                ("dof_bounds-number", "a number 5", lambda: {"dof_bounds": 5.0}),
+                ("dof_bounds-None", "None", lambda: {"dof_bounds": None}),
+                ("dof_bounds-str", "a string bound", lambda: {"dof_bounds": ("1", 10.0)}),
+                ("dof_bounds-bool", "a bound True", lambda: {"dof_bounds": (True, 10.0)}),
+            ],
+        ),
+        *rows_for(
+            B_T_BOUNDS,
+            "dof_bounds",
+            ValueError,
+            r"\b{arg}\b must satisfy 0 < nu_min < nu_max < inf; got",
+            [
+                ("dof_bounds-reversed", "(2, 1)", lambda: {"dof_bounds": (2.0, 1.0)}),
+                ("dof_bounds-zero", "(0, 10)", lambda: {"dof_bounds": (0.0, 10.0)}),
+                ("dof_bounds-inf", "(1, inf)", lambda: {"dof_bounds": (1.0, np.inf)}),
+                ("dof_bounds-nan", "(NaN, 3)", lambda: {"dof_bounds": (np.nan, 3.0)}),
+            ],
+        ),
+        *rows_for(
+            B_T_BOUNDS_LIST,
+            "dof_bounds",
+            None,
+            "",
+            [("dof_bounds-list", "a list [0.01, 1000] of integers and floats", lambda: {"dof_bounds": [0.01, 1000]})],
+        ),
+        *rows_for(
+            B_T_INIT,
+            "t_init",
+            ValueError,
+            r"\b{arg}\b (must be one of \('gmm', 'k-means'\) or an emlib\.student_t\.StudentTParams; got"
+            r"|has 1 components but n_components is 2|has dimension 1 but X has 2 columns)",
+            [
+                ("t_init-unknown", "init 'kmeans'", lambda: {"t_init": "kmeans"}),
+                ("t_init-number", "init 3", lambda: {"t_init": 3}),
+                ("t_init-gmm-params", "init a GMMParams", lambda: {"t_init": PARAMS}),
+                (
+                    "t_init-components",
+                    "init with K = 1",
+                    lambda: {"t_init": emlib.StudentTParams([1.0], [[6.0, 6.0]], [30.0 * np.eye(2)], [5.0])},
+                ),
+                (
+                    "t_init-dimension",
+                    "init with D = 1",
+                    lambda: {"t_init": emlib.StudentTParams(WEIGHTS, [[1.0], [11.0]], [[[1.5]], [[1.5]]], [5.0, 5.0])},
+                ),
+            ],
+        ),
+        *rows_for(
+            B_T_INIT,
+            "n_init",
+            ValueError,
+            r"\b{arg}\b must be 1 when init is a StudentTParams",
+            [("t_init-n_init", "n_init 2 with a StudentTParams init", lambda: {"t_init": T_PARAMS, "n_init": 2})],
+            needs=frozenset({"t_init", "n_init"}),
+        ),
+        *rows_for(
+            B_T_INIT_DOFS,
+            "t_init",
+            ValueError,
+            r"\b{arg}\.dofs must (lie in dof_bounds \[0\.01, 1000\] when dof='ecme' estimates them"
+            r"|all be equal with tied_dof=True)",
+            [
+                (
+                    "t_init-dofs-high",
+                    "a ν of 5000",
+                    lambda: {"t_init": emlib.StudentTParams(WEIGHTS, MEANS, COVARIANCES, [5000.0, 5.0])},
+                ),
+                (
+                    "t_init-dofs-low",
+                    "a ν of 0.001",
+                    lambda: {"t_init": emlib.StudentTParams(WEIGHTS, MEANS, COVARIANCES, [0.001, 5.0])},
+                ),
+                (
+                    "t_init-dofs-tied",
+                    "ν 5 and 6 with tied_dof=True",
+                    lambda: {"t_init": emlib.StudentTParams(WEIGHTS, MEANS, COVARIANCES, [5.0, 6.0]), "tied_dof": True},
+                ),
+            ],
+            needs=frozenset({"t_init", "tied_dof"}),
+        ),
+        *rows_for(
+            B_T_METHOD,
+            "t_method",
+            ValueError,
+            r"\b{arg}\b must be one of \('em', 'squarem'\) for a Student t mixture; got",
+            [
+                ("t_method-hard", "method 'hard'", lambda: {"t_method": "hard"}),
+                ("t_method-ecg", "method 'ecg'", lambda: {"t_method": "ecg"}),
+                ("t_method-None", "method None", lambda: {"t_method": None}),
+            ],
+        ),
+        *rows_for(
+            B_T_DOFS,
+            "t_dofs",
+            ValueError,
+            r"\b{arg}\b (must be > 0|contains NaN or infinite|must have one entry per component \(2\)|must be a 1-D array)",
+            [
+                ("t_dofs-zero", "a ν 0", lambda: {"t_dofs": [0.0, 5.0]}),
+                ("t_dofs-negative", "a ν -1", lambda: {"t_dofs": [-1.0, 5.0]}),
+                ("t_dofs-nan", "a ν NaN", lambda: {"t_dofs": [np.nan, 5.0]}),
+                ("t_dofs-inf", "a ν inf", lambda: {"t_dofs": [np.inf, 5.0]}),
+                ("t_dofs-short", "one ν for two components", lambda: {"t_dofs": [5.0]}),
+                ("t_dofs-2d", "dofs of shape (1, 2)", lambda: {"t_dofs": [[5.0, 5.0]]}),
+                ("t_dofs-scalar", "dofs 5, a number", lambda: {"t_dofs": 5.0}),
+            ],
+        ),
+        *rows_for(
+            B_T_DOFS,
+            "t_dofs",
+            TypeError,
+            r"\b{arg}\b must hold real numbers",
+            [("t_dofs-str", "dofs strings", lambda: {"t_dofs": ["5", "5"]})],
+        ),
+        *rows_for(
+            B_T_DOFS_CONVERTED,
+            "t_dofs",
+            None,
+            "",
+            [("t_dofs-int", "dofs [5, 3], integers", lambda: {"t_dofs": [5, 3]})],
+            same_as=lambda: {"t_dofs": np.array([5.0, 3.0])},
+        ),
+        # --- the variational Bayesian Gaussian mixture -----------------------------------------------------
+        *rows_for(
+            B_VB_PRIOR,
+            "vb_prior",
+            TypeError,
+            r"\b{arg}\b must be None or an emlib VariationalPrior; got (ConjugatePrior|str)",
+            [
+                ("vb_prior-conjugate", "a ConjugatePrior", lambda: {"vb_prior": ConjugatePrior()}),
+                ("vb_prior-str", "prior 'default'", lambda: {"vb_prior": "default"}),
+            ],
+        ),
+        *[
+            row
+            for argument in ("vb_concentration", "vb_mean_precision", "vb_dof")
+            for row in rows_for(
+                B_VB_HYPER,
+                argument,
+                ValueError,
+                r"\b{arg}\b must be a finite number > 0; got",
+                [
+                    (
+                        f"{argument}-{label}",
+                        f"{argument} {label}",
+                        lambda argument=argument, value=value: {argument: value},
+                    )
+                    for label, value in (("0", 0.0), ("negative", -1.0), ("nan", np.nan), ("inf", np.inf))
+                ],
+            )
+        ],
+        *[
+            row
+            for argument in ("vb_concentration", "vb_mean_precision", "vb_dof")
+            for row in rows_for(
+                B_VB_HYPER,
+                argument,
+                TypeError,
+                r"\b{arg}\b must be a real number; got (str|bool|list)",
+                [
+                    (
+                        f"{argument}-{label}",
+                        f"{argument} {label}",
+                        lambda argument=argument, value=value: {argument: value},
+                    )
+                    for label, value in (("str", "1"), ("True", True), ("list", [1.0, 2.0]))
+                ],
+            )
+        ],
+        *rows_for(
+            B_VB_ARRAYS,
+            "vb_mean",
+            ValueError,
+            r"\b{arg}\b (must be a 1-D array|\(m₀\) must have at least one entry|contains NaN or infinite)",
+            [
+                ("vb_mean-2d", "mean of shape (1, 2)", lambda: {"vb_mean": [[0.0, 0.0]]}),
+                ("vb_mean-empty", "mean []", lambda: {"vb_mean": []}),
+                ("vb_mean-nan", "a NaN mean", lambda: {"vb_mean": [np.nan, 0.0]}),
+            ],
+        ),
+        *rows_for(
+            B_VB_ARRAYS,
+            "vb_scale_inverse",
+            ValueError,
+            r"\b{arg}\b (must be a 2-D array|\(W₀⁻¹\) must be a square \(D, D\) matrix; got shape \(2, 3\)"
+            r"|\(W₀⁻¹\) must be a symmetric matrix|\(W₀⁻¹\) must be positive definite|contains NaN or infinite"
+            r"|\(W₀⁻¹\) has shape \(2, 2\) but mean \(m₀\) has 3 entries)",
+            [
+                ("vb_scale_inverse-1d", "the diagonal only", lambda: {"vb_scale_inverse": np.ones(2)}),
+                ("vb_scale_inverse-not-square", "shape (2, 3)", lambda: {"vb_scale_inverse": np.ones((2, 3))}),
+                (
+                    "vb_scale_inverse-asymmetric",
+                    "[[1, 0.5], [0, 1]]",
+                    lambda: {"vb_scale_inverse": [[1.0, 0.5], [0.0, 1.0]]},
+                ),
+                (
+                    "vb_scale_inverse-indefinite",
+                    "[[1, 2], [2, 1]]",
+                    lambda: {"vb_scale_inverse": [[1.0, 2.0], [2.0, 1.0]]},
+                ),
+                ("vb_scale_inverse-nan", "a NaN entry", lambda: {"vb_scale_inverse": _with(np.eye(2), (0, 0), np.nan)}),
+                (
+                    "vb_scale_inverse-mean",
+                    "I_2 with a mean of 3 entries",
+                    lambda: {"vb_scale_inverse": np.eye(2), "vb_mean": [0.0, 0.0, 0.0]},
+                ),
+            ],
+        ),
+        *rows_for(
+            B_VB_ARRAYS,
+            "vb_dof",
+            ValueError,
+            r"\b{arg}\b \(ν₀\) must be > D − 1 = 1 for D = 2 features",
+            [
+                ("vb_dof-mean", "ν₀ 1 with a mean of 2 entries", lambda: {"vb_dof": 1.0, "vb_mean": [0.0, 0.0]}),
+                ("vb_dof-scale", "ν₀ 0.5 with W₀⁻¹ = I_2", lambda: {"vb_dof": 0.5, "vb_scale_inverse": np.eye(2)}),
+            ],
+            needs=frozenset({"vb_dof", "vb_mean", "vb_scale_inverse"}),
+        ),
+        *rows_for(
+            B_VB_MEETS_X,
+            "vb_mean",
+            ValueError,
+            r"\b{arg}\b \(m₀\) must have shape \(2,\), one entry per column of X; got \(3,\)",
+            [("vb_mean-3d", "mean of 3 entries for 2 columns", lambda: {"vb_mean": [1.0, 2.0, 3.0]})],
+            needs=frozenset({"vb_mean", "variational prior meets X"}),
+        ),
+        *rows_for(
+            B_VB_MEETS_X,
+            "vb_scale_inverse",
+            ValueError,
+            r"\b{arg}\b \(W₀⁻¹\) must have shape \(2, 2\) for X with 2 columns; got \(3, 3\)",
+            [("vb_scale_inverse-3d", "I_3 for 2 columns", lambda: {"vb_scale_inverse": np.eye(3)})],
+            needs=frozenset({"vb_scale_inverse", "variational prior meets X"}),
+        ),
+        *rows_for(
+            B_VB_MEETS_X,
+            "vb_dof",
+            ValueError,
+            r"\b{arg}\b \(ν₀\) must be > D − 1 = 1 for D = 2 features",
+            [("vb_dof-1", "ν₀ 1 for 2 columns", lambda: {"vb_dof": 1.0})],
+            needs=frozenset({"vb_dof", "variational prior meets X"}),
+        ),
+        *rows_for(
+            B_VB_DEFAULT_SCALE,
+            "X",
+            ValueError,
+            r"the default scale_inverse \(W₀⁻¹\), the covariance of \b{arg}\b, (needs a total weight above 1; got 1"
+            r"|is singular)",
+            [
+                ("vb_X-one-row", "one row", lambda: {"X": X[:1]}),
+                ("vb_X-one-weight", "one row of weight 1, the others 0", lambda: {"sample_weight": np.eye(N)[3]}),
+                ("vb_X-constant", "a constant column", lambda: {"X": _with(X, (slice(None), 1), 4.0)}),
+            ],
+            needs=frozenset({"X", "sample_weight", "variational fit"}),
+        ),
+        *rows_for(
+            B_VB_INIT,
+            "vb_init",
+            TypeError,
+            r"\b{arg}\b must be None, an emlib VariationalParams or an \(N, K\) array of responsibilities; got",
+            [
+                ("vb_init-gmm-params", "init a GMMParams", lambda: {"vb_init": PARAMS}),
+                ("vb_init-str", "init 'random'", lambda: {"vb_init": "random"}),
+                ("vb_init-number", "init 3", lambda: {"vb_init": 3}),
+            ],
+        ),
+        *rows_for(
+            B_VB_INIT,
+            "vb_init",
+            ValueError,
+            r"\b{arg}\b (must have one row per row of X \(8\)|has 3 columns \(components\) but n_components is 2"
+            r"|must be non-negative|contains NaN|must be a 2-D array|has 3 components but n_components is 2"
+            r"|has 1 features \(means\.shape\[1\]\) but X has 2)|each row of \b{arg}\b must sum to 1",
+            [
+                ("vb_init-rows", "responsibilities of 7 rows", lambda: {"vb_init": RESPONSIBILITIES[:-1]}),
+                ("vb_init-columns", "responsibilities of 3 columns", lambda: {"vb_init": np.full((N, 3), 1.0 / 3.0)}),
+                ("vb_init-negative", "negative responsibilities", lambda: {"vb_init": 2.0 * _ONE_HOT - 0.5}),
+                ("vb_init-sum", "rows summing to 0.5", lambda: {"vb_init": 0.5 * RESPONSIBILITIES}),
+                ("vb_init-nan", "a NaN", lambda: {"vb_init": _with(RESPONSIBILITIES, (2, 0), np.nan)}),
+                ("vb_init-1d", "one row of responsibilities, 1-D", lambda: {"vb_init": RESPONSIBILITIES[0]}),
+                ("vb_init-components", "a q(θ) of 3 components", lambda: {"vb_init": Q_PARAMS_3}),
+                ("vb_init-dimension", "a q(θ) with D = 1", lambda: {"vb_init": Q_PARAMS_1D}),
+            ],
+        ),
+        *rows_for(
+            B_VB_INIT_CONVERTED,
+            "vb_init",
+            None,
+            "",
+            [("vb_init-list", "one-hot integer lists", lambda: {"vb_init": _ONE_HOT.astype(int).tolist()})],
+            same_as=lambda: {"vb_init": _ONE_HOT},
+        ),
+        *[
+            row
+            for argument, greek in (("q_concentration", "α"), ("q_mean_precision", "β"))
+            for row in rows_for(
+                B_Q_VALUES,
+                argument,
+                ValueError,
+                rf"\b{{arg}}\b \({greek}\) must be positive",
+                [
+                    (f"{argument}-zero", f"{argument} (0, 1)", lambda argument=argument: {argument: [0.0, 1.0]}),
+                    (f"{argument}-negative", f"{argument} (-1, 1)", lambda argument=argument: {argument: [-1.0, 1.0]}),
+                ],
+            )
+        ],
+        *rows_for(
+            B_Q_VALUES,
+            "q_dof",
+            ValueError,
+            r"\b{arg}\b \(ν\) must be > D − 1 = 1 for D = 2 features",
+            [
+                ("q_dof-1", "a ν of 1 for D = 2", lambda: {"q_dof": [1.0, 6.0]}),
+                ("q_dof-half", "a ν of 0.5", lambda: {"q_dof": [0.5, 6.0]}),
+            ],
+        ),
+        *[
+            row
+            for argument, value in (
+                ("q_concentration", [np.nan, 1.0]),
+                ("q_mean_precision", [np.nan, 1.0]),
+                ("q_means", _with(MEANS, (0, 1), np.nan)),
+                ("q_dof", [np.nan, 6.0]),
+            )
+            for row in rows_for(
+                B_Q_VALUES,
+                argument,
+                ValueError,
+                r"\b{arg}\b contains NaN or infinite",
+                [(f"{argument}-nan", f"a NaN in {argument}", lambda argument=argument, value=value: {argument: value})],
+            )
+        ],
+        *rows_for(
+            B_Q_SHAPES,
+            "q_means",
+            ValueError,
+            r"\b{arg}\b (must be a 2-D array|must have shape \(K, D\) with K = 2 \(the length of concentration\))",
+            [
+                ("q_means-1d", "means 1-D", lambda: {"q_means": MEANS[:, 0]}),
+                ("q_means-rows", "three means for two concentrations", lambda: {"q_means": np.zeros((3, 2))}),
+            ],
+        ),
+        *[
+            row
+            for argument in ("q_mean_precision", "q_dof")
+            for row in rows_for(
+                B_Q_SHAPES,
+                argument,
+                ValueError,
+                r"\b{arg}\b must have shape \(2,\), one entry per component; got \(3,\)",
+                [
+                    (
+                        f"{argument}-long",
+                        f"three entries of {argument}",
+                        lambda argument=argument: {argument: np.full(3, 6.0)},
+                    )
+                ],
+            )
+        ],
+        *rows_for(
+            B_Q_SHAPES,
+            "q_concentration",
+            ValueError,
+            r"\b{arg}\b (must be a 1-D array|must have at least one entry)",
+            [
+                ("q_concentration-2d", "concentration of shape (1, 2)", lambda: {"q_concentration": [[4.5, 4.5]]}),
+                ("q_concentration-empty", "no concentration", lambda: {"q_concentration": []}),
+            ],
+        ),
+        *rows_for(
+            B_Q_SHAPES,
+            "q_cholesky",
+            ValueError,
+            r"\b{arg}\b (must have shape \(K, D, D\) = \(2, 2, 2\)|must be a 3-D array|must be lower triangular"
+            r"|must have a positive diagonal)",
+            [
+                ("q_cholesky-3x3", "3 x 3 factors for D = 2", lambda: {"q_cholesky": np.stack([np.eye(3)] * 2)}),
+                ("q_cholesky-2d", "one factor, 2-D", lambda: {"q_cholesky": np.eye(2)}),
+                ("q_cholesky-upper", "an entry above the diagonal", lambda: {"q_cholesky": np.ones((2, 2, 2))}),
+                ("q_cholesky-negative", "a diagonal -1", lambda: {"q_cholesky": np.stack([-np.eye(2)] * 2)}),
+                ("q_cholesky-zero", "a zero factor", lambda: {"q_cholesky": np.zeros((2, 2, 2))}),
+            ],
+        ),
+        *rows_for(
+            B_Q_CONVERTED,
+            "q_concentration",
+            None,
+            "",
+            [
+                (
+                    "q-lists",
+                    "every array a nested list",
+                    lambda: {name: np.asarray(value).tolist() for name, value in Q_FIELDS.items()},
+                )
+            ],
+            needs=frozenset(_Q_NAMES),
+        ),
+    ]
+)
+
+
+# --- fit_gmm on a Dask array (emlib.blockwise): X a dask.array.Array, read block by block ---------------------
+def _dask(array, chunks=(4, -1)):
+    return da.from_array(np.asarray(array), chunks=chunks)
+
+
+GOOD["dask_X"] = _dask(X)  # two blocks of four rows
+
+
+def _fit_gmm_dask(a: dict, **start) -> emlib.EMResult:
+    """fit_gmm on dask_X, on Dask's synchronous scheduler (the threaded and distributed ones: tests/test_blockwise.py)."""
+    with dask.config.set(scheduler="synchronous"):
+        return emlib.fit_gmm(a["dask_X"], a["n_components"], **start)
+
+
+TARGETS.update(
+    {
+        "fit_gmm[dask]": target(
+            lambda a: _fit_gmm_dask(
+                a,
+                covariance_type=a["covariance_type"],
+                init=a["params"],
+                max_iter=a["max_iter"],
+                tol=a["tol"],
+                reg_covar=a["reg_covar"],
+                sample_weight=a["sample_weight"],
+                method=a["method"],
+                callback=a["callback"],
+                random_state=a["rng"],
+                n_init=a["n_init"],
+                prior=a["prior"],
+                stopping=a["stopping"],
+                verbose=a["verbose"],
+                missing=a["missing"],
+            ),
+            "dask_X",
+            "params",
+            "n_components",
+            "covariance_type",
+            "max_iter",
+            "tol",
+            "reg_covar",
+            "sample_weight",
+            "method",
+            "callback",
+            "rng",
+            "n_init",
+            "prior",
+            "stopping",
+            "verbose",
+            "missing",
+            dask_X="X",
+            params="init",
+            rng="random_state",
+        ),
+        # a named start: a converged in-memory fit on a sample of the rows
+        "fit_gmm[dask, k-means++]": target(
+            lambda a: _fit_gmm_dask(a, init=a["init"], random_state=a["rng"], n_init=a["n_init"]),
+            "dask_X",
+            "n_components",
+            "init",
+            "rng",
+            "n_init",
+            dask_X="X",
+            rng="random_state",
+        ),
+    }
+)
+
+B_DASK_CHUNKS = "A Dask array `X` with unknown chunk sizes (after boolean indexing, for example)"
+B_DASK_OPTIONS = '`method="hard"`, `"ecg"` or `"hybrid"`, a conjugate `prior` or `missing="em"` with a Dask array `X`'
+B_DASK_SAMPLE_WEIGHT = "`sample_weight` a Dask array, with a Dask array `X`"
+
+ROWS.extend(
+    [
+        # the rows of the X groups above, for a Dask array X
+        *rows_for(
+            B_NONFINITE_X,
+            "dask_X",
+            ValueError,
+            r"\b{arg}\b contains NaN or infinite values \(row 5\); on a Dask array a NaN is an error",
+            [
+                ("dask_X-nan", "NaN in X", lambda: {"dask_X": _dask(_with(X, (5, 1), np.nan))}),
+                ("dask_X-inf", "inf in X", lambda: {"dask_X": _dask(_with(X, (5, 0), np.inf))}),
+            ],
+            # with a named start the in-memory fit of a sample of the rows meets the NaN first, and its message
+            # suggests missing='em', which a Dask array refuses: not that target until fit_gmm gives this message
+            exclude=("fit_gmm[dask, k-means++]",),
+        ),
+        *rows_for(
+            B_NDIM_X,
+            "dask_X",
+            ValueError,
+            r"\b{arg}\b must be a 2-D array",
+            [
+                ("dask_X-1d", "X 1-D", lambda: {"dask_X": _dask(X[:, 0], (4,))}),
+                ("dask_X-3d", "X 3-D", lambda: {"dask_X": _dask(X[np.newaxis], (1, 4, -1))}),
+            ],
+        ),
+        *rows_for(
+            B_EMPTY_X,
+            "dask_X",
+            ValueError,
+            r"\b{arg}\b must have at least one row and one column",
+            [
+                ("dask_X-no-rows", "X with no rows", lambda: {"dask_X": _dask(np.empty((0, 2)))}),
+                ("dask_X-no-columns", "X with no columns", lambda: {"dask_X": _dask(np.empty((N, 0)))}),
+            ],
+        ),
+        *rows_for(
+            B_CONVERTED_X,
+            "dask_X",
+            None,
+            "",
+            [
+                ("dask_X-int", "X an integer Dask array", lambda: {"dask_X": _dask(X_INT)}),
+                ("dask_X-chunks", "uneven row chunks and the columns split", lambda: {"dask_X": _dask(X, (3, 1))}),
+            ],
+        ),
+        *rows_for(
+            B_DTYPE_X,
+            "dask_X",
+            TypeError,
+            r"\b{arg}\b must hold real numbers",
+            [
+                ("dask_X-complex", "X complex", lambda: {"dask_X": _dask(X + 0j)}),
+                ("dask_X-bool", "X boolean", lambda: {"dask_X": _dask(X > 5)}),
+                ("dask_X-str", "X strings", lambda: {"dask_X": _dask(X.astype(str))}),
+            ],
+        ),
+        *rows_for(
+            B_PARAMS_DIM,
+            "params",
+            ValueError,
+            r"\b{arg}\b has dimension 2 but X has 3 columns",
+            [
+                (
+                    "dask-init-dimension",
+                    "init with D = 2 for 3 columns",
+                    lambda: {"dask_X": _dask(np.hstack([X, X[:, :1]]))},
+                )
+            ],
+            needs=frozenset({"dask_X", "params"}),
+        ),
+        *rows_for(
+            B_K_ROWS,
+            "n_components",
+            ValueError,
+            r"\b{arg}\b \(2\) must not exceed the number of rows of X with positive sample_weight \(1\)",
+            [("dask-n_components-rows", "one row of X, two components", lambda: {"dask_X": _dask(X[:1])})],
+            needs=frozenset({"dask_X", "n_components"}),
+        ),
+        *rows_for(
+            B_DASK_CHUNKS,
+            "dask_X",
+            ValueError,
+            r"\b{arg}\b has unknown chunk sizes \(NaN\); call X\.compute_chunk_sizes\(\) first",
+            [
+                (
+                    "dask_X-unknown-chunks",
+                    "X[X[:, 0] > -1]",
+                    lambda: {"dask_X": GOOD["dask_X"][GOOD["dask_X"][:, 0] > -1]},
+                )
+            ],
+        ),
+        *rows_for(
+            B_DASK_OPTIONS,
+            "method",
+            ValueError,
+            r"\b{arg}\b='(hard|ecg|hybrid)' is not available on a Dask array; use method='em' or 'squarem'",
+            [
+                (f"dask-method-{method}", f"method {method!r}", lambda method=method: {"method": method})
+                for method in ("hard", "ecg", "hybrid")
+            ],
+            needs=frozenset({"dask_X", "method"}),
+        ),
+        *rows_for(
+            B_DASK_OPTIONS,
+            "prior",
+            ValueError,
+            r"\b{arg}\b \(the conjugate prior\) is not available on a Dask array",
+            [
+                ("dask-prior-default", "prior 'default'", lambda: {"prior": "default", "reg_covar": None}),
+                ("dask-prior", "a ConjugatePrior", lambda: {"prior": ConjugatePrior(shrinkage=0.1), "reg_covar": None}),
+            ],
+            needs=frozenset({"dask_X", "prior"}),
+        ),
+        *rows_for(
+            B_DASK_OPTIONS,
+            "missing",
+            ValueError,
+            r"\b{arg}\b='em' is not available on a Dask array",
+            [("dask-missing", "missing='em'", lambda: {"missing": "em"})],
+            needs=frozenset({"dask_X", "missing"}),
+        ),
+        *rows_for(
+            B_DASK_SAMPLE_WEIGHT,
+            "sample_weight",
+            None,
+            "",
+            [
+                (
+                    "dask-sample_weight",
+                    "weights 1, 2, 1, … as a Dask array",
+                    lambda: {"sample_weight": _dask(SAMPLE_WEIGHT_INT, (4,))},
+                )
+            ],
+            needs=frozenset({"dask_X", "sample_weight"}),
+            same_as=lambda: {"sample_weight": SAMPLE_WEIGHT_INT.astype(np.float64)},
+        ),
+    ]
+)
+
+
+# --- the pieces a variant needs from its model, and the step sizes of online EM ---
+
+# (1) emlib/variants.py _check_model (line 51): a model without the needed method, TypeError naming the model;
+#     emlib/student_t.py: no override of classification / simulated_statistics (lines 444-454);
+#     emlib/missing.py: MissingGaussianMixtureModel refuses the variants (the interface defaults).
+B_MODEL_PIECES = (
+    "`model` of `fit_incremental_em` or `OnlineEM` without additive statistics (`summarize`), or of"
+    " `fit_monte_carlo_em` without `simulated_statistics`"
+)
+# (2) emlib/variants.py step_size (line 137): t, learning_decay and learning_offset validated.
+B_STEP_T = "`t` of `emlib.variants.step_size` of 0, 2.5 or `True`"
+GOOD.update({"t": 2})
+TARGETS.update(
+    {
+        "variants.step_size": target(
+            lambda a: emlib.variants.step_size(a["t"], a["learning_decay"], a["learning_offset"]),
+            "t",
+            "learning_decay",
+            "learning_offset",
+        ),
+    }
+)
+ROWS.extend(
+    [
+        *rows_for(
+            B_MODEL_PIECES,
+            "model",
+            TypeError,
+            r"(incremental|online) EM needs the \b{arg}\b's summarize; (BinomialMixture|StudentTMixture"
+            r"|MissingGaussianMixtureModel) has no summarize",
+            [
+                ("model-no-summarize", "a BinomialMixture", lambda: {"model": COINS}),
+                ("model-t-no-summarize", "a StudentTMixture", lambda: {"model": emlib.StudentTMixture()}),
+                (
+                    "model-missing-no-summarize",
+                    "a MissingGaussianMixtureModel",
+                    lambda: {"model": emlib.MissingGaussianMixtureModel(reg_covar=1e-3)},
+                ),
+            ],
+            needs=frozenset({"model", "needs additive statistics"}),
+        ),
+        *rows_for(
+            B_MODEL_PIECES,
+            "model",
+            TypeError,
+            r"Monte Carlo EM needs the \b{arg}\b's simulated_statistics; (FactorAnalysisModel|StudentTMixture"
+            r"|MissingGaussianMixtureModel) has no simulated_statistics",
+            [
+                ("model-no-draws", "a FactorAnalysisModel", lambda: {"model": emlib.FactorAnalysisModel()}),
+                ("model-t-no-draws", "a StudentTMixture", lambda: {"model": emlib.StudentTMixture()}),
+                (
+                    "model-missing-no-draws",
+                    "a MissingGaussianMixtureModel",
+                    lambda: {"model": emlib.MissingGaussianMixtureModel(reg_covar=1e-3)},
+                ),
+            ],
+            needs=frozenset({"model", "needs simulated statistics"}),
+        ),
+        *rows_for(
+            B_STEP_T,
+            "t",
+            ValueError,
+            r"\b{arg}\b must be >= 1",
+            [("t-0", "t 0", lambda: {"t": 0}), ("t-negative", "t -1", lambda: {"t": -1})],
+        ),
+        *rows_for(
+            B_STEP_T,
+            "t",
+            TypeError,
+            r"\b{arg}\b must be an integer",
+            [("t-2.5", "t 2.5", lambda: {"t": 2.5}), ("t-True", "t True", lambda: {"t": True})],
+        ),
+    ]
+)
+
+
 CASES = [pytest.param(row, name, id=f"{row.id}-{name}") for row in ROWS for name in TARGETS if row.applies_to(name)]
 
 
@@ -2555,6 +3762,8 @@ def assert_same(actual, expected, path="result"):
     elif isinstance(expected, emlib.GaussianMixtureModel):  # EMResult.model: the same settings
         for name in ("covariance_type", "reg_covar", "covariance_prior"):
             assert_same(getattr(actual, name), getattr(expected, name), f"{path}.{name}")
+    elif isinstance(expected, emlib.LatentVariableModel):  # another model (Student t, variational): its settings
+        assert_same(vars(actual), vars(expected), path)
     elif expected is None or isinstance(expected, (str, bool, np.bool_)):
         assert actual == expected, path
     else:

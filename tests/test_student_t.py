@@ -474,8 +474,8 @@ def _params(**changes):
         ),
         (
             lambda: emlib.fit_em(StudentTMixture(), X_SMALL, _params(), method="hard"),
-            NotImplementedError,
-            "no hard E-step",
+            TypeError,
+            "StudentTMixture has no classification",
         ),
         (lambda: emlib.fit_em(StudentTMixture(), X_SMALL, _params(), method="ecg"), TypeError, "score"),
         (
