@@ -33,6 +33,8 @@ __all__ = [
     "LagrangeWeights",
     "Mixture",
     "MixtureSymbols",
+    "RobbinsMonro",
+    "StudentTScaleQ",
     "agrees_numerically",
     "bound_terms",
     "component_derivative",
@@ -52,6 +54,7 @@ __all__ = [
     "observation_log_evidence",
     "q_function",
     "quadratic_form",
+    "robbins_monro_region",
     "same_expression",
     "select_component",
     "simplify_sums",
@@ -59,6 +62,7 @@ __all__ = [
     "spherical_normal_density",
     "stationary_covariance",
     "stationary_point",
+    "student_t_scale_q",
     "symmetric_entries",
     "symmetric_matrix",
     "weighted_average",
@@ -1157,3 +1161,129 @@ def matrix_stationary_point(expr, matrix):
             raise ValueError(f"the stationarity conditions have {len(roots)} solutions, not one")
         solution = roots[0]
     return matrix.subs(solution).applyfunc(sp.cancel)
+
+
+# --------------------------------------------------------------------------------------
+# Variants of EM: the Robbins–Monro conditions of online EM, the CM-step for ν of a t mixture
+# --------------------------------------------------------------------------------------
+class RobbinsMonro(NamedTuple):
+    """Where the steps γ_t = (t + τ)^(−κ) satisfy the Robbins–Monro conditions (see :func:`robbins_monro_region`)."""
+
+    steps_diverge: Any
+    squares_converge: Any
+    region: Any
+
+
+def _series_converges(term, t):
+    """The set of positive values of the series' parameter for which Σ_{t ≥ 1} term converges (integral test).
+
+    ``term`` is positive and decreasing in t ≥ 1 for every value of the parameter in (0, ∞), so
+    the series converges exactly where ∫_1^∞ term dt is finite; ``sympy.integrate`` returns that
+    integral as a Piecewise whose finite branch carries the condition.
+    """
+    sp = _sympy()
+    integral = sp.integrate(term, (t, 1, sp.oo), conds="piecewise")
+    positives = sp.Interval.open(0, sp.oo)
+    if isinstance(integral, sp.Piecewise):
+        finite = [cond for value, cond in integral.args if not value.has(sp.Integral) and value.is_finite is not False]
+        if len(finite) != 1:
+            raise ValueError(f"cannot read the convergence condition from {integral}")
+        return finite[0].as_set().intersect(positives)
+    if integral.has(sp.Integral) or integral in (sp.oo, sp.zoo, sp.nan):
+        raise ValueError(f"cannot decide the convergence of the series of {term}: {integral}")
+    return positives
+
+
+def robbins_monro_region(decay, offset=0) -> RobbinsMonro:
+    """The decays κ > 0 for which γ_t = (t + τ)^(−κ) has Σ γ_t = ∞ and Σ γ_t² < ∞.
+
+    The conditions of Robbins and Monro (1951) on the steps of a stochastic approximation, and so
+    of online EM's :func:`emlib.variants.step_size` (book eq. :eq:`variants-robbins-monro`): the
+    steps must be long enough in total to reach any point (the first sum diverges) and shrink fast
+    enough for the noise of the batches to average out (the second converges). Each series is
+    decided by the integral test, ∫_1^∞ (t + τ)^(−p) dt < ∞ exactly when p > 1.
+
+    Parameters
+    ----------
+    decay : sympy symbol
+        κ, declared positive.
+    offset : sympy expression, default 0
+        τ ≥ 0 (a number or a symbol declared non-negative).
+
+    Returns
+    -------
+    RobbinsMonro
+        ``steps_diverge``: the set of κ > 0 with Σ γ_t = ∞; ``squares_converge``: the set with
+        Σ γ_t² < ∞; ``region``: their intersection, the interval (1/2, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``decay`` is not a symbol declared positive, or sympy cannot decide a series.
+    """
+    sp = _sympy()
+    if not isinstance(decay, sp.Symbol) or decay.is_positive is not True:
+        raise ValueError(f"decay must be a sympy Symbol declared positive; got {decay!r}")
+    offset = sp.sympify(offset)
+    if offset.is_nonnegative is not True:
+        raise ValueError(f"offset must be non-negative (a number, or a symbol declared nonnegative); got {offset!r}")
+    t = sp.Dummy("t", positive=True)
+    positives = sp.Interval.open(0, sp.oo)
+    steps_converge = _series_converges((t + offset) ** (-decay), t)
+    steps_diverge = positives - steps_converge
+    squares_converge = _series_converges((t + offset) ** (-2 * decay), t)
+    return RobbinsMonro(steps_diverge, squares_converge, steps_diverge.intersect(squares_converge))
+
+
+class StudentTScaleQ(NamedTuple):
+    """The ν part of Q for a t component (see :func:`student_t_scale_q`)."""
+
+    log_density: Any
+    expected: Any
+    condition: Any
+
+
+def student_t_scale_q(dof, scale, expected_log_scale, expected_scale) -> StudentTScaleQ:
+    """The part of Q that depends on the degrees of freedom ν of a t component, and its stationarity condition.
+
+    A t distribution is a scale mixture of normals: u ~ Gamma(ν/2, rate ν/2) and
+    x | u ~ N(μ, Σ/u). Of the complete-data log-density only log p(u | ν) involves ν,
+
+        log p(u | ν) = (ν/2) log(ν/2) − log Γ(ν/2) + (ν/2 − 1) log u − (ν/2) u,
+
+    which is linear in log u and u. Its expectation under the E-step's posterior of u replaces
+    them by E[log u] and E[u] (book eq. :eq:`variants-t-dof-condition`), and 2 ∂/∂ν of the
+    result is the condition 1 + log(ν/2) − ψ(ν/2) + E[log u] − E[u] = 0. Averaged over the rows with
+    the responsibilities as weights, E[log u] − E[u] becomes its weighted mean, and this is the
+    CM-step of ECM for ν (Liu and Rubin 1995), which has no closed-form solution.
+
+    Parameters
+    ----------
+    dof, scale : sympy symbols
+        ν and u, declared positive.
+    expected_log_scale, expected_scale : sympy symbols or expressions
+        E[log u] and E[u].
+
+    Returns
+    -------
+    StudentTScaleQ
+        ``log_density`` (in u and ν), ``expected`` (in ν and the two expectations) and
+        ``condition`` (2 ∂ expected / ∂ν, simplified).
+
+    Raises
+    ------
+    ValueError
+        If ``dof`` or ``scale`` is not a symbol declared positive.
+    """
+    sp = _sympy()
+    for name, value in (("dof", dof), ("scale", scale)):
+        if not isinstance(value, sp.Symbol) or value.is_positive is not True:
+            raise ValueError(f"{name} must be a sympy Symbol declared positive; got {value!r}")
+    shape = rate = dof / 2
+    log_density = shape * sp.log(rate) - sp.loggamma(shape) + (shape - 1) * sp.log(scale) - rate * scale
+    linear = sp.expand(sp.expand_log(log_density, force=True))
+    log_u, u = sp.Dummy("log_u"), sp.Dummy("u")
+    in_moments = linear.subs(sp.log(scale), log_u).subs(scale, u)  # linear in log u and u: E passes through
+    expected = in_moments.subs({log_u: expected_log_scale, u: expected_scale})
+    condition = sp.expand(sp.expand_log(2 * sp.diff(expected, dof), force=True))
+    return StudentTScaleQ(log_density, expected, condition)
