@@ -3,7 +3,9 @@
 Usage: python scripts/check_site.py _build/html [--screenshots DIR] [--jobs N]
 
 Each page is loaded from disk (file://, no network) and its DOM is dumped after MathJax has run.
-A page fails when it shows
+Chromium is driven over its DevTools protocol (see Browser): a few browsers for the whole site,
+each loading page after page, every page in a fresh browser context; N pages (--jobs, default
+2) load at once. A page fails when it shows
   * untypeset math (raw $$, \\[, \\( or \\begin{ in visible text, a math element MathJax did not
     replace) or a MathJax error (mjx-merror, "Math input error", an undefined macro in red);
   * an image whose file is missing or empty;
@@ -24,13 +26,17 @@ Exit status: 0 when every page passes, 1 when a problem is found, 2 when Chromiu
 from __future__ import annotations
 
 import argparse
+import base64
 import concurrent.futures
+import contextlib
+import fcntl
 import json
 import os
+import queue
 import re
+import select
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,12 +60,23 @@ CHROMIUM_FLAGS = [
     "--mute-audio",
     # No network: any host name fails to resolve at once instead of hanging.
     "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--virtual-time-budget=15000",
+    # No page is treated as in the background (as in Puppeteer's defaults): a page there draws
+    # no frame, and its screenshot would wait for one until the page timed out.
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
 ]
 # prefers-color-scheme: dark; the theme's default mode "auto" follows it.
 DARK_FLAGS = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]
-WINDOW = "--window-size=1280,2400"
-TIMEOUT = 180  # seconds per Chromium run
+WIDTH, HEIGHT = 1280, 2400  # the window, and the viewport that pages are measured and shot in
+WINDOW = f"--window-size={WIDTH},{HEIGHT}"
+VIRTUAL_TIME_BUDGET = 15000  # virtual milliseconds a page runs before it is read (see Browser.open)
+TIMEOUT = 180  # seconds per page
+# What Chromium's --dump-dom prints: the doctype, then the <html> element.
+DUMP_DOM_SCRIPT = (
+    "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : '')"
+    " + document.documentElement.outerHTML"
+)
 
 # Injected into a copy of each page before its DOM is dumped: once MathJax has typeset the page
 # and the web fonts are loaded, it measures the layout at the WINDOW size and writes what is too
@@ -117,29 +134,254 @@ def find_chromium() -> str | None:
     return None
 
 
-def run_chromium(chromium: str, args: list[str]) -> tuple[int, str, str]:
-    """Run Chromium once with a fresh profile; return (status, stdout, stderr)."""
-    profile = tempfile.mkdtemp(prefix="check-site-profile-")
-    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT)
-        status = proc.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # only the group of the Chromium we started
-        out, err = proc.communicate()
-        status = -1
-        err = f"timed out after {TIMEOUT} s\n{err}"
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    return status, out, err
+def device_metrics(height: int) -> dict:
+    """A desktop viewport WIDTH px wide and `height` px high, one device pixel per CSS pixel."""
+    return {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}
+
+
+class BrowserError(Exception):
+    """Chromium could not do what was asked of it; the message says why."""
+
+
+class Browser:
+    """One headless Chromium, driven through the DevTools protocol over a pipe.
+
+    Started with --remote-debugging-pipe, Chromium reads commands from its file descriptor 3 and
+    writes replies and events to its descriptor 4, each message a JSON object ended by a NUL
+    byte. One browser loads page after page, one at a time (a tab in the background draws no
+    frame, so it could not be shot), instead of a Chromium process per page, whose start-up
+    costs as much as a short page. Use it from one thread at a time; BrowserPool lends them.
+    """
+
+    def __init__(self, chromium: str, flags: list[str]):
+        self.profile = tempfile.mkdtemp(prefix="check-site-profile-")
+        self.log = tempfile.TemporaryFile()  # Chromium's stderr, quoted when it fails
+        self.broken = False  # set by any failure: a pool then starts a new browser
+        self.status: int | None = None  # the exit status, once it has exited
+        to_chromium, self._commands = os.pipe()
+        self._replies, from_chromium = os.pipe()
+        # Chromium's ends, moved to descriptors 5 and up, so that putting them on 3 and 4 in the
+        # child cannot overwrite one with the other.
+        theirs = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5) for fd in (to_chromium, from_chromium)]
+        argv = [chromium, *CHROMIUM_FLAGS, *flags, f"--user-data-dir={self.profile}", "--remote-debugging-pipe"]
+        try:
+            self.pid = os.posix_spawn(
+                chromium,
+                [*argv, "about:blank"],
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, self.log.fileno(), 2),
+                    (os.POSIX_SPAWN_DUP2, theirs[0], 3),
+                    (os.POSIX_SPAWN_DUP2, theirs[1], 4),
+                ],
+                setsid=True,  # its own process group, which close() may kill whole
+            )
+        except OSError as error:
+            self.status = -1
+            self._close_files()
+            raise BrowserError(f"cannot start {chromium}: {error}") from error
+        finally:
+            for fd in (to_chromium, from_chromium, *theirs):
+                os.close(fd)
+        self._next_id = 0
+        self._received = b""  # the start of a message not yet read whole
+        self._events: list[dict] = []  # events of the open tab's session, not yet waited for
+        self._session: str | None = None
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _fail(self, message: str) -> BrowserError:
+        self.broken = True
+        return BrowserError(message)
+
+    def _read_message(self, deadline: float, waiting_for: str) -> dict:
+        """The next message from Chromium, or BrowserError once deadline (time.monotonic()) passes."""
+        while b"\0" not in self._received:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._replies], [], [], remaining)[0]:
+                raise self._fail(f"timed out waiting for {waiting_for}")
+            chunk = os.read(self._replies, 1 << 20)
+            if not chunk:
+                raise self._fail(f"Chromium exited while waiting for {waiting_for}: {self.stderr_tail()}")
+            self._received += chunk
+        message, self._received = self._received.split(b"\0", 1)
+        return json.loads(message)
+
+    def _keep_event(self, message: dict) -> None:
+        if "method" in message and message.get("sessionId") == self._session:
+            self._events.append(message)  # other sessions' events, and late replies, are of no use
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = TIMEOUT):
+        """Run one DevTools command (in a tab's session, or the browser's) and return its result."""
+        self._next_id += 1
+        ident = self._next_id
+        message = {"id": ident, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        try:
+            while data:
+                data = data[os.write(self._commands, data) :]
+        except OSError as error:
+            raise self._fail(f"Chromium is gone ({error}): {self.stderr_tail()}") from error
+        deadline = time.monotonic() + timeout
+        while (reply := self._read_message(deadline, method)).get("id") != ident:
+            self._keep_event(reply)
+        if "error" in reply:
+            raise self._fail(f"{method} failed: {reply['error'].get('message')}")
+        return reply.get("result", {})
+
+    def wait_for_event(self, methods: set[str], timeout: float) -> dict:
+        """The next event of the open tab whose method is one of methods."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, event in enumerate(self._events):
+                if event["method"] in methods:
+                    return self._events.pop(i)
+            self._keep_event(self._read_message(deadline, " or ".join(sorted(methods))))
+
+    @contextlib.contextmanager
+    def open(self, url: str, timeout: float = TIMEOUT):
+        """A Tab that has loaded url, in a browser context of its own, closed afterwards.
+
+        The context has its own storage, as the fresh profile of a Chromium per page had. The
+        viewport is WINDOW's size. Timers run on virtual time, as with Chromium's
+        --virtual-time-budget: it stands still while a file is loading and jumps ahead when the
+        page is idle, until VIRTUAL_TIME_BUDGET ms have passed; then the page is read.
+        """
+        deadline = time.monotonic() + timeout
+        context = self.send("Target.createBrowserContext", {"disposeOnDetach": True})["browserContextId"]
+        try:
+            target = self.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})
+            self._session = self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})[
+                "sessionId"
+            ]
+            self._events = []
+            tab = Tab(self, self._session, deadline)
+            tab.call("Inspector.enable")  # for Inspector.targetCrashed
+            tab.call("Emulation.setDeviceMetricsOverride", device_metrics(HEIGHT))
+            tab.call("Emulation.setVirtualTimePolicy", {"policy": "pause"})
+            error = tab.call("Page.navigate", {"url": url}).get("errorText")
+            if error:
+                raise self._fail(f"cannot load {url}: {error}")
+            tab.call(
+                "Emulation.setVirtualTimePolicy",
+                {"policy": "pauseIfNetworkFetchesPending", "budget": VIRTUAL_TIME_BUDGET},
+            )
+            event = self.wait_for_event(
+                {"Emulation.virtualTimeBudgetExpired", "Inspector.targetCrashed"}, deadline - time.monotonic()
+            )
+            if event["method"] == "Inspector.targetCrashed":
+                raise self._fail("the page crashed the browser's renderer")
+            yield tab
+        finally:
+            self._session, self._events = None, []
+            if not self.broken:
+                self.send("Target.disposeBrowserContext", {"browserContextId": context}, timeout=30)
+
+    def stderr_tail(self, size: int = 300) -> str:
+        length = os.fstat(self.log.fileno()).st_size
+        tail = os.pread(self.log.fileno(), size, max(0, length - size)).decode(errors="replace")
+        return " ".join(tail.split()) or "(nothing on stderr)"
+
+    def _reap(self, timeout: float) -> bool:
+        """Collect Chromium's exit status, waiting up to timeout seconds; False if it still runs."""
+        deadline = time.monotonic() + timeout
+        while self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() > deadline:
+                return False
+            else:
+                time.sleep(0.05)
+        return True
+
+    def close(self) -> None:
+        """Ask Chromium to quit, kill its process group if it will not, and remove its profile."""
+        if self.status is not None:
+            return
+        if not self.broken:
+            try:
+                self.send("Browser.close", timeout=10)
+            except BrowserError:
+                pass
+        if not self._reap(0 if self.broken else 10):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)  # only the group of the Chromium we started
+            self._reap(10)
+        self._close_files()
+
+    def _close_files(self) -> None:
+        os.close(self._commands)
+        os.close(self._replies)
+        self.log.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class BrowserPool:
+    """Browsers started with the same flags, lent to one thread each; a broken one is replaced."""
+
+    def __init__(self, chromium: str, flags: list[str]):
+        self.chromium, self.flags = chromium, flags
+        self._idle: queue.SimpleQueue[Browser] = queue.SimpleQueue()
+        self._all: list[Browser] = []
+
+    def __enter__(self) -> BrowserPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for browser in self._all:
+            browser.close()
+
+    @contextlib.contextmanager
+    def borrow(self):
+        """An idle browser (started if none is), given back afterwards unless it broke."""
+        try:
+            browser = self._idle.get_nowait()
+        except queue.Empty:
+            browser = Browser(self.chromium, self.flags)
+            self._all.append(browser)
+        try:
+            yield browser
+        finally:
+            if browser.broken:
+                browser.close()  # a page that hung or crashed it must not take the next pages along
+            else:
+                self._idle.put(browser)
+
+
+class Tab:
+    """A page loaded in a Browser (see Browser.open): its DOM and its screenshot."""
+
+    def __init__(self, browser: Browser, session: str, deadline: float):
+        self.browser, self.session, self.deadline = browser, session, deadline
+
+    def call(self, method: str, params: dict | None = None) -> dict:
+        return self.browser.send(method, params, self.session, timeout=self.deadline - time.monotonic())
+
+    def html(self) -> str:
+        """The serialised DOM, as Chromium's --dump-dom prints it (doctype, then the <html> element)."""
+        result = self.call("Runtime.evaluate", {"expression": DUMP_DOM_SCRIPT, "returnByValue": True})
+        if "exceptionDetails" in result:
+            raise BrowserError(f"cannot read the DOM: {result['exceptionDetails'].get('text')}")
+        return result["result"]["value"]
+
+    def screenshot(self) -> bytes:
+        """A PNG of the viewport, scrollbars hidden (as Chromium's --hide-scrollbars)."""
+        self.call("Emulation.setScrollbarsHidden", {"hidden": True})
+        # Hiding them takes effect at the next layout, which a change of the viewport's size
+        # forces: one pixel taller, then back (the shot is then pixel for pixel what a page
+        # loaded without scrollbars gives).
+        for height in (HEIGHT + 1, HEIGHT):
+            self.call("Emulation.setDeviceMetricsOverride", device_metrics(height))
+        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
 
 
 def classes(tag: Tag) -> list[str]:
@@ -217,9 +459,21 @@ def local_target(page: Path, url: str, root: Path) -> tuple[Path | None, str]:
     return target, unquote(parts.fragment)
 
 
-def page_ids(soup: BeautifulSoup) -> set[str]:
-    ids = {t["id"] for t in soup.find_all(id=True)}
-    ids |= {t["name"] for t in soup.find_all("a", attrs={"name": True})}
+def elements(root: Tag) -> list[Tag]:
+    """Every element under root, in document order.
+
+    One walk over the tree, which the checks below then filter with plain Python: a page
+    typeset by MathJax has tens of thousands of elements, and each BeautifulSoup find_all
+    would walk them all again through its (much slower) generic matching.
+    """
+    return [node for node in root.descendants if isinstance(node, Tag)]
+
+
+def page_ids(soup: BeautifulSoup, tags: list[Tag] | None = None) -> set[str]:
+    """The ids of the page's elements and the names of its <a name=...> anchors."""
+    tags = elements(soup) if tags is None else tags
+    ids = {t["id"] for t in tags if t.has_attr("id")}
+    ids |= {t["name"] for t in tags if t.name == "a" and t.has_attr("name")}
     return ids
 
 
@@ -240,6 +494,8 @@ def ids_of(path: Path, rendered: dict[Path, set[str]]) -> set[str]:
 def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Path, set[str]]) -> list[str]:
     problems: list[str] = []
     body = soup.body or soup
+    all_tags = elements(soup)
+    tags = all_tags if body is soup else elements(body)
 
     # 1. Math: untypeset delimiters, math elements MathJax left alone, MathJax errors.
     seen = set()
@@ -250,9 +506,9 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
                 if msg not in seen:
                     seen.add(msg)
                     problems.append(msg)
-    math = [t for t in body.find_all(class_="math") if t.name in ("span", "div")]
+    math = [t for t in tags if t.name in ("span", "div") and "math" in classes(t)]
     untouched = [t for t in math if not t.find("mjx-container")]
-    if math and not body.find("mjx-container"):
+    if math and not any(t.name == "mjx-container" for t in tags):
         problems.append(f"MathJax did not run: {len(math)} math elements, no mjx-container")
     elif untouched:
         problems.append(
@@ -261,7 +517,7 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
         )
     # Math the build did not turn into a math element (raw $$...$$ or \[...\] in the text),
     # which only MathJax's scan of the whole page typeset.
-    for container in body.find_all("mjx-container"):
+    for container in (t for t in tags if t.name == "mjx-container"):
         if not container.find_parent(
             lambda t: bool({"math", "output_area", "mathjax_process", "tex2jax_process"} & set(classes(t)))
         ):
@@ -270,25 +526,25 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
                 f"untypeset math: raw TeX outside a math element, typeset only by "
                 f"MathJax's page scan, in '{context}'{where(container)}"
             )
-    errors = body.find_all(
-        lambda t: (
-            t.name == "mjx-merror"
-            or t.has_attr("data-mjx-error")
-            or any("MathJax_Error" in c or "mjx-merror" in c for c in classes(t))
-        )
-    )
+    errors = [
+        t
+        for t in tags
+        if t.name == "mjx-merror"
+        or t.has_attr("data-mjx-error")
+        or any("MathJax_Error" in c or "mjx-merror" in c for c in classes(t))
+    ]
     for err in errors[:5]:
         msg = err.get("data-mjx-error") or " ".join(err.get_text().split())
         problems.append(f"MathJax error: {msg[:100]}{where(err)}")
     if "Math input error" in body.get_text():
         problems.append("MathJax error: 'Math input error' shown")
-    for tag in body.find_all(lambda t: (t.name or "").startswith("mjx-") and "color: red" in (t.get("style") or "")):
+    for tag in (t for t in tags if t.name.startswith("mjx-") and "color: red" in (t.get("style") or "")):
         text = tag.get_text().strip()
         if text.startswith("\\"):
             problems.append(f"undefined TeX macro {text}{where(tag)}")
 
     # 2. Images must exist on disk and not be empty.
-    for img in body.find_all("img"):
+    for img in (t for t in tags if t.name == "img"):
         src = (img.get("src") or "").strip()
         if not src:
             problems.append("image without src")
@@ -304,9 +560,10 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
             problems.append(f"empty image file: {src}")
 
     # 3. Links, anchors, stylesheets and scripts must point somewhere.
-    refs = [(a, a.get("href")) for a in soup.find_all(["a", "link", "area"])]
-    refs += [(s, s.get("src")) for s in soup.find_all(["script", "iframe", "source"])]
+    refs = [(t, t.get("href")) for t in all_tags if t.name in ("a", "link", "area")]
+    refs += [(t, t.get("src")) for t in all_tags if t.name in ("script", "iframe", "source")]
     seen = set()
+    own_ids: set[str] | None = None  # the page's own ids, collected once (a long page has hundreds of #links)
     for tag, url in refs:
         url = (url or "").strip()
         if not url or url == "#" or url.startswith(("javascript:", "mailto:", "data:")):
@@ -318,7 +575,11 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
         if not path.exists():
             problems.append(f"broken <{tag.name}> -> {url}{where(tag)}")
         elif fragment and tag.name in ("a", "area") and path.suffix == ".html":
-            ids = page_ids(soup) if path == page else ids_of(path, rendered_ids)
+            if path == page:
+                own_ids = page_ids(soup, all_tags) if own_ids is None else own_ids
+                ids = own_ids
+            else:
+                ids = ids_of(path, rendered_ids)
             if fragment not in ids:
                 problems.append(f"broken anchor (no such id) -> {url}{where(tag)}")
 
@@ -333,7 +594,7 @@ def check_dom(page: Path, soup: BeautifulSoup, root: Path, rendered_ids: dict[Pa
             if msg not in seen:
                 seen.add(msg)
                 problems.append(msg)
-    for tag in body.find_all(class_=["traceback", "system-message", "problematic"]):
+    for tag in (t for t in tags if {"traceback", "system-message", "problematic"} & set(classes(t))):
         kind = "error output" if "traceback" in classes(tag) else "docutils " + classes(tag)[0]
         problems.append(f"{kind}: '{' '.join(tag.get_text().split())[:100]}'{where(tag)}")
     return cap(problems)
@@ -349,11 +610,13 @@ def layout_problems(soup: BeautifulSoup) -> list[str]:
     return [f"too wide at {width} px: {item}" for item in found]
 
 
-def dump_with_layout(chromium: str, page: Path) -> tuple[int, str, str]:
+def dump_with_layout(browser: Browser, page: Path, light_screenshot: Path | None = None) -> tuple[str, list[str]]:
     """Chromium's DOM of `page` after its scripts ran, measured by LAYOUT_SCRIPT at WINDOW size.
 
     The script is injected into a hidden copy of the page next to it (so that every relative
-    URL resolves as in the page), which is removed afterwards.
+    URL resolves as in the page), which is removed afterwards. With `light_screenshot`, the same
+    load also gives the light-mode screenshot, saved there. Returns (DOM, the screenshot's
+    problems); raises BrowserError when Chromium cannot load the page or read its DOM.
     """
     html = page.read_text(errors="replace")
     index = html.lower().rfind("</body>")
@@ -362,7 +625,9 @@ def dump_with_layout(chromium: str, page: Path) -> tuple[int, str, str]:
     copy = page.with_name(f".check-site-{page.name}")
     copy.write_text(html[:index] + LAYOUT_SCRIPT + html[index:])
     try:
-        return run_chromium(chromium, [WINDOW, "--dump-dom", copy.as_uri()])
+        with browser.open(copy.as_uri()) as tab:
+            dom = tab.html()  # first: the layout is measured with the scrollbars that readers have
+            return dom, [] if light_screenshot is None else take_screenshot(tab, light_screenshot, dark=False)
     finally:
         copy.unlink(missing_ok=True)
 
@@ -390,18 +655,25 @@ def mean_brightness(png: Path) -> float | None:
         return ImageStat.Stat(band).mean[0]
 
 
-def screenshot(chromium: str, page: Path, png: Path, dark: bool) -> list[str]:
+def take_screenshot(tab: Tab, png: Path, dark: bool) -> list[str]:
+    """Save the tab's screenshot as png; its problems (it failed, or it looks the wrong mode)."""
+    mode = "dark" if dark else "light"
     png.parent.mkdir(parents=True, exist_ok=True)
     png.unlink(missing_ok=True)
-    args = [*(DARK_FLAGS if dark else []), "--hide-scrollbars", WINDOW, f"--screenshot={png}", page.as_uri()]
-    status, _, err = run_chromium(chromium, args)
-    mode = "dark" if dark else "light"
-    if status != 0 or not png.is_file():
-        return [f"{mode} screenshot failed (status {status}): {err.strip()[-200:]}"]
+    try:
+        png.write_bytes(tab.screenshot())
+    except BrowserError as error:
+        return [f"{mode} screenshot failed: {error}"]
     level = mean_brightness(png)
     if level is not None and (level > 128) == dark:
         return [f"{mode} screenshot does not look {mode} (mean grey {level:.0f}/255)"]
     return []
+
+
+def dark_screenshot(browser: Browser, page: Path, png: Path) -> list[str]:
+    """Load the page in `browser` (started with DARK_FLAGS) and save its screenshot as png."""
+    with browser.open(page.as_uri()) as tab:
+        return take_screenshot(tab, png, dark=True)
 
 
 REFRESH_RE = re.compile(
@@ -420,7 +692,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path, help="the built site, e.g. _build/html")
     parser.add_argument("--screenshots", type=Path, help="where to save screenshots (default: <site>/../screenshots)")
-    parser.add_argument("--jobs", type=int, default=2, help="Chromium processes at once")
+    parser.add_argument("--jobs", type=int, default=2, help="pages loading at once")
     args = parser.parse_args()
 
     chromium = find_chromium()
@@ -445,9 +717,6 @@ def main() -> int:
     print(f"check_site: {len(pages)} pages, {len(chapters)} chapters, Chromium {chromium}")
     start = time.monotonic()
 
-    def dump(page: Path):
-        return dump_with_layout(chromium, page)
-
     def shot_name(page: Path) -> str:
         return "_".join(page.relative_to(root / "book").with_suffix("").parts) + ".png"
 
@@ -459,25 +728,45 @@ def main() -> int:
             target, _ = local_target(page, url, root)
             if target is not None and not target.is_file():
                 problems[page].append(f"redirect to a missing page: {url}")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        dumps = {p: pool.submit(dump, p) for p in pages if not redirects[p]}
-        shot_jobs = [
-            (p, pool.submit(screenshot, chromium, p, shots / mode / shot_name(p), mode == "dark"))
-            for p in chapters
-            for mode in ("light", "dark")
-        ]
+    # Browsers of two kinds, one per colour scheme: a light one loads every page once, for its DOM
+    # and, for a chapter, its light screenshot; a dark one loads every chapter for its dark one.
+    light = BrowserPool(chromium, [WINDOW])
+    dark = BrowserPool(chromium, [WINDOW, "--hide-scrollbars", *DARK_FLAGS])
+
+    def dump(page: Path) -> tuple[str, list[str]]:
+        with light.borrow() as browser:
+            return dump_with_layout(browser, page, shots / "light" / shot_name(page) if page in chapters else None)
+
+    def shoot_dark(page: Path) -> list[str]:
+        try:
+            with dark.borrow() as browser:
+                return dark_screenshot(browser, page, shots / "dark" / shot_name(page))
+        except BrowserError as error:
+            return [f"dark screenshot failed: {error}"]
+
+    with light, dark, concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        # The longest pages first, so that none is left loading alone at the end.
+        by_size = sorted(pages, key=lambda p: p.stat().st_size, reverse=True)
+        dumps = {pool.submit(dump, p): p for p in by_size if not redirects[p]}
+        dark_shots = {pool.submit(shoot_dark, p): p for p in by_size if p in chapters}
         soups: dict[Path, BeautifulSoup] = {}
-        for page, future in dumps.items():
-            status, out, err = future.result()
-            if status != 0 or "<body" not in out:
-                problems[page].append(f"Chromium failed (status {status}): {err.strip()[-300:]}")
+        for future in concurrent.futures.as_completed(dumps):  # parsing overlaps the loading of the others
+            page = dumps[future]
+            try:
+                out, shot_problems = future.result()
+            except BrowserError as error:
+                problems[page].append(f"Chromium failed: {error}")
+                continue
+            problems[page] += shot_problems
+            if "<body" not in out:
+                problems[page].append(f"Chromium failed: no <body> in its DOM: {out[:200]!r}")
                 continue
             soups[page] = BeautifulSoup(out, "html.parser")
         rendered_ids = {p: page_ids(s) for p, s in soups.items()}
         for page, soup in soups.items():
             problems[page] += check_dom(page, soup, root, rendered_ids)
             problems[page] += cap(layout_problems(soup))
-        for page, future in shot_jobs:
+        for future, page in dark_shots.items():
             problems[page] += future.result()
 
     failed = 0
