@@ -23,6 +23,7 @@ family (``emlib.variational``).
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import numpy as np
 
 from ._validation import (
