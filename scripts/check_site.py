@@ -72,6 +72,9 @@ WIDTH, HEIGHT = 1280, 2400  # the window, and the viewport that pages are measur
 WINDOW = f"--window-size={WIDTH},{HEIGHT}"
 VIRTUAL_TIME_BUDGET = 15000  # virtual milliseconds a page runs before it is read (see Browser.open)
 TIMEOUT = 180  # seconds per page
+# Seconds for a screenshot, which takes one; now and then Chromium waits for a frame that never
+# comes, and the page is loaded again in another browser (see main).
+SCREENSHOT_TIMEOUT = 30
 # What Chromium's --dump-dom prints: the doctype, then the <html> element.
 DUMP_DOM_SCRIPT = (
     "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : '')"
@@ -269,7 +272,7 @@ class Browser:
             tab.call("Emulation.setVirtualTimePolicy", {"policy": "pause"})
             error = tab.call("Page.navigate", {"url": url}).get("errorText")
             if error:
-                raise self._fail(f"cannot load {url}: {error}")
+                raise BrowserError(f"cannot load {url}: {error}")
             tab.call(
                 "Emulation.setVirtualTimePolicy",
                 {"policy": "pauseIfNetworkFetchesPending", "budget": VIRTUAL_TIME_BUDGET},
@@ -363,8 +366,10 @@ class Tab:
     def __init__(self, browser: Browser, session: str, deadline: float):
         self.browser, self.session, self.deadline = browser, session, deadline
 
-    def call(self, method: str, params: dict | None = None) -> dict:
-        return self.browser.send(method, params, self.session, timeout=self.deadline - time.monotonic())
+    def call(self, method: str, params: dict | None = None, timeout: float = TIMEOUT) -> dict:
+        """Run a command in the tab, within `timeout` seconds and the page's time left."""
+        timeout = min(timeout, self.deadline - time.monotonic())
+        return self.browser.send(method, params, self.session, timeout=timeout)
 
     def html(self) -> str:
         """The serialised DOM, as Chromium's --dump-dom prints it (doctype, then the <html> element)."""
@@ -373,15 +378,17 @@ class Tab:
             raise BrowserError(f"cannot read the DOM: {result['exceptionDetails'].get('text')}")
         return result["result"]["value"]
 
-    def screenshot(self) -> bytes:
-        """A PNG of the viewport, scrollbars hidden (as Chromium's --hide-scrollbars)."""
-        self.call("Emulation.setScrollbarsHidden", {"hidden": True})
-        # Hiding them takes effect at the next layout, which a change of the viewport's size
-        # forces: one pixel taller, then back (the shot is then pixel for pixel what a page
-        # loaded without scrollbars gives).
-        for height in (HEIGHT + 1, HEIGHT):
-            self.call("Emulation.setDeviceMetricsOverride", device_metrics(height))
-        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
+    def screenshot(self, hide_scrollbars: bool) -> bytes:
+        """A PNG of the viewport; hide_scrollbars for a page loaded with them (else, as it is)."""
+        if hide_scrollbars:
+            self.call("Emulation.setScrollbarsHidden", {"hidden": True})
+            # Hiding them takes effect at the next layout, which a change of the viewport's size
+            # forces: one pixel taller, then back (the shot is then pixel for pixel what a page
+            # loaded without scrollbars, as with Chromium's --hide-scrollbars, gives).
+            for height in (HEIGHT + 1, HEIGHT):
+                self.call("Emulation.setDeviceMetricsOverride", device_metrics(height))
+        shot = self.call("Page.captureScreenshot", {"format": "png"}, timeout=SCREENSHOT_TIMEOUT)
+        return base64.b64decode(shot["data"])
 
 
 def classes(tag: Tag) -> list[str]:
@@ -616,7 +623,8 @@ def dump_with_layout(browser: Browser, page: Path, light_screenshot: Path | None
     The script is injected into a hidden copy of the page next to it (so that every relative
     URL resolves as in the page), which is removed afterwards. With `light_screenshot`, the same
     load also gives the light-mode screenshot, saved there. Returns (DOM, the screenshot's
-    problems); raises BrowserError when Chromium cannot load the page or read its DOM.
+    problems); raises BrowserError when Chromium cannot load the page, read its DOM or take
+    the screenshot.
     """
     html = page.read_text(errors="replace")
     index = html.lower().rfind("</body>")
@@ -627,7 +635,9 @@ def dump_with_layout(browser: Browser, page: Path, light_screenshot: Path | None
     try:
         with browser.open(copy.as_uri()) as tab:
             dom = tab.html()  # first: the layout is measured with the scrollbars that readers have
-            return dom, [] if light_screenshot is None else take_screenshot(tab, light_screenshot, dark=False)
+            if light_screenshot is None:
+                return dom, []
+            return dom, take_screenshot(tab, light_screenshot, dark=False, hide_scrollbars=True)
     finally:
         copy.unlink(missing_ok=True)
 
@@ -655,25 +665,28 @@ def mean_brightness(png: Path) -> float | None:
         return ImageStat.Stat(band).mean[0]
 
 
-def take_screenshot(tab: Tab, png: Path, dark: bool) -> list[str]:
-    """Save the tab's screenshot as png; its problems (it failed, or it looks the wrong mode)."""
+def take_screenshot(tab: Tab, png: Path, dark: bool, hide_scrollbars: bool) -> list[str]:
+    """Save the tab's screenshot as png; its problem if it does not look dark (or light).
+
+    Raises BrowserError when Chromium cannot take it.
+    """
     mode = "dark" if dark else "light"
     png.parent.mkdir(parents=True, exist_ok=True)
     png.unlink(missing_ok=True)
-    try:
-        png.write_bytes(tab.screenshot())
-    except BrowserError as error:
-        return [f"{mode} screenshot failed: {error}"]
+    png.write_bytes(tab.screenshot(hide_scrollbars))
     level = mean_brightness(png)
     if level is not None and (level > 128) == dark:
         return [f"{mode} screenshot does not look {mode} (mean grey {level:.0f}/255)"]
     return []
 
 
-def dark_screenshot(browser: Browser, page: Path, png: Path) -> list[str]:
-    """Load the page in `browser` (started with DARK_FLAGS) and save its screenshot as png."""
+def screenshot(browser: Browser, page: Path, png: Path, dark: bool) -> list[str]:
+    """Load the page in `browser` and save its screenshot as png.
+
+    The browser is one started with --hide-scrollbars (and, for dark, DARK_FLAGS).
+    """
     with browser.open(page.as_uri()) as tab:
-        return take_screenshot(tab, png, dark=True)
+        return take_screenshot(tab, png, dark, hide_scrollbars=False)
 
 
 REFRESH_RE = re.compile(
@@ -733,14 +746,26 @@ def main() -> int:
     light = BrowserPool(chromium, [WINDOW])
     dark = BrowserPool(chromium, [WINDOW, "--hide-scrollbars", *DARK_FLAGS])
 
+    retried: dict[Path, list[str]] = {p: [] for p in pages}  # why a page was loaded a second time
+
+    def in_browser(pool: BrowserPool, page: Path, work):
+        """work(browser) in a browser of the pool, and once more in another if Chromium failed."""
+        try:
+            with pool.borrow() as browser:
+                return work(browser)
+        except BrowserError as error:
+            retried[page].append(str(error))
+        with pool.borrow() as browser:
+            return work(browser)
+
     def dump(page: Path) -> tuple[str, list[str]]:
-        with light.borrow() as browser:
-            return dump_with_layout(browser, page, shots / "light" / shot_name(page) if page in chapters else None)
+        png = shots / "light" / shot_name(page) if page in chapters else None
+        return in_browser(light, page, lambda browser: dump_with_layout(browser, page, png))
 
     def shoot_dark(page: Path) -> list[str]:
+        png = shots / "dark" / shot_name(page)
         try:
-            with dark.borrow() as browser:
-                return dark_screenshot(browser, page, shots / "dark" / shot_name(page))
+            return in_browser(dark, page, lambda browser: screenshot(browser, page, png, dark=True))
         except BrowserError as error:
             return [f"dark screenshot failed: {error}"]
 
@@ -779,6 +804,8 @@ def main() -> int:
                 print(f"     - {problem}")
         else:
             print(f"OK   {rel}")
+        for error in retried[page]:
+            print(f"     (loaded again after: {error})")
     took = time.monotonic() - start
     total = sum(len(v) for v in problems.values())
     print(

@@ -138,9 +138,6 @@ class FakeTab:
     def html(self) -> str:
         return self.dom
 
-    def screenshot(self) -> bytes:
-        return b"not a png"
-
 
 class FakeBrowser:
     """Browser.open's contract: a tab that has loaded the URL (here: the file as it is then)."""
@@ -173,7 +170,8 @@ def test_the_measuring_script_is_injected_into_a_copy_that_is_removed(tmp_path):
 # measuring script's part by marking the <body> of a page that carries it; its screenshots are
 # white, or black when started with --force-dark-mode (or of a page named always-dark). A page
 # whose name has "browser-crash" in it kills the whole browser, "renderer-crash" only the tab's
-# renderer; "hang" never loads. It
+# renderer; "hang" never loads; "shot-stalls-once" never gives its first screenshot (in each
+# mode). It
 # appends each command it gets (and its own command line) to $FAKE_CHROMIUM_LOG.
 FAKE_CHROMIUM = textwrap.dedent(
     """\
@@ -237,7 +235,12 @@ FAKE_CHROMIUM = textwrap.dedent(
                         dom = dom.replace("<body", "<body data-check-site-layout='[]'", 1)
                     result = {"result": {"type": "string", "value": dom}}
             elif method == "Page.captureScreenshot":
-                result = {"data": screenshot(tabs[session]["path"])}
+                path = tabs[session]["path"]
+                hung = Path(os.environ["FAKE_CHROMIUM_LOG"] + f".{path.name}.{'--force-dark-mode' in sys.argv}")
+                if "shot-stalls-once" in path.name and not hung.exists():
+                    hung.touch()
+                    continue  # no answer, ever
+                result = {"data": screenshot(path)}
             reply = {"id": command["id"], "error": error} if error else {"id": command["id"], "result": result}
             send({**reply, **({"sessionId": session} if session else {})})
             if event:
@@ -387,3 +390,18 @@ def test_the_whole_check_reports_a_fault_and_a_browser_crash_but_checks_the_othe
     assert "FAIL book/browser-crash.html" in lines
     assert "Chromium failed: Chromium exited while waiting for Page.navigate" in result.stdout
     assert "dark screenshot failed: Chromium exited while waiting for Page.navigate" in result.stdout
+    retry = "     (loaded again after: Chromium exited while waiting for Page.navigate: (nothing on stderr))"
+    assert lines.count(retry) == 2  # its DOM and its dark screenshot were tried twice, each
+
+
+def test_a_screenshot_that_never_comes_is_taken_again_in_another_browser(tmp_path, fake_chromium, monkeypatch, capsys):
+    site = make_site(tmp_path / "html", {"book/shot-stalls-once.html": chapter("<p>x</p>")})
+    monkeypatch.setattr(check_site, "SCREENSHOT_TIMEOUT", 1)
+    monkeypatch.setenv("CHROMIUM", str(fake_chromium))
+    monkeypatch.setattr(sys, "argv", ["check_site.py", str(site), "--screenshots", str(tmp_path / "shots")])
+    assert check_site.main() == 0
+    lines = capsys.readouterr().out.splitlines()
+    retry = "     (loaded again after: timed out waiting for Page.captureScreenshot)"
+    assert lines[1:4] == ["OK   book/shot-stalls-once.html", retry, retry]  # light, then dark
+    assert (tmp_path / "shots" / "light" / "shot-stalls-once.png").is_file()
+    assert (tmp_path / "shots" / "dark" / "shot-stalls-once.png").is_file()
