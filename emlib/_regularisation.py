@@ -280,7 +280,9 @@ class Regulariser:
         magnitudes = np.abs(means) + np.sqrt(eps * np.diagonal(self.scale))
         with np.errstate(over="ignore"):
             at_rounding = ~(variances > units * (eps * magnitudes) ** 2)
-        collapsed = np.any(at_rounding, axis=1) | ~_independent_features(covariances, variances, units * eps)
+        collapsed = np.any(at_rounding, axis=1)
+        if covariance_type not in ("diag", "spherical"):  # a diagonal covariance's correlations are the identity
+            collapsed |= ~_independent_features(covariances, variances, units * eps)
         if np.any(collapsed):
             raise singular_covariance_error(int(np.flatnonzero(collapsed)[0]), covariance_type, self.additive)
 
@@ -302,20 +304,29 @@ class Regulariser:
 
 
 def _independent_features(covariances: np.ndarray, variances: np.ndarray, tolerance: float) -> np.ndarray:
-    """Per component: whether every squared pivot of its correlation matrix (1 − R²) exceeds ``tolerance``."""
-    independent = np.ones(len(covariances), dtype=bool)
-    for k, (covariance, variance) in enumerate(zip(covariances, variances)):
-        if not np.all(variance > 0):
-            independent[k] = False
-            continue
-        deviations = np.sqrt(variance)
-        try:
-            pivots = np.diagonal(np.linalg.cholesky(covariance / np.outer(deviations, deviations))) ** 2
-        except np.linalg.LinAlgError:
-            independent[k] = False
-            continue
-        independent[k] = bool(np.all(pivots > tolerance))
+    """Per component: whether every squared pivot of its correlation matrix (1 − R²) exceeds ``tolerance``.
+
+    One batched Cholesky factorisation for all components; only if some correlation matrix is
+    not positive definite are they factorised one at a time (that component fails).
+    """
+    independent = np.all(variances > 0, axis=1)
+    judged = np.flatnonzero(independent)
+    deviations = np.sqrt(variances[judged])
+    correlations = covariances[judged] / (deviations[:, :, np.newaxis] * deviations[:, np.newaxis, :])
+    try:
+        pivots = np.diagonal(np.linalg.cholesky(correlations), axis1=1, axis2=2) ** 2
+    except np.linalg.LinAlgError:
+        pivots = np.stack([_squared_pivots(correlation) for correlation in correlations])
+    independent[judged] = np.all(pivots > tolerance, axis=1)
     return independent
+
+
+def _squared_pivots(correlation: np.ndarray) -> np.ndarray:
+    """The squared Cholesky pivots of one correlation matrix; zeros if it is not positive definite."""
+    try:
+        return np.diagonal(np.linalg.cholesky(correlation)) ** 2
+    except np.linalg.LinAlgError:
+        return np.zeros(correlation.shape[0])
 
 
 def _relative_eigenvalues(covariances: np.ndarray, scales: np.ndarray) -> np.ndarray:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dtrtri
 
 from ._validation import as_float_array, check_mixture_weights, input_precision
 
-__all__ = ["GMMParams", "SingularCovarianceError", "check_gmm_params", "cholesky_factors"]
+__all__ = ["GMMParams", "SingularCovarianceError", "check_gmm_params", "cholesky_factors", "precision_factors"]
 
 #: Relative asymmetry of a covariance matrix tolerated (and removed by symmetrising).
 SYMMETRY_TOLERANCE = 1e-10
@@ -61,6 +61,21 @@ def cholesky_factors(covariances: np.ndarray, name: str = "covariances") -> np.n
                 f"{name}[{component}] is not positive definite", component=component
             ) from None
     raise AssertionError("unreachable: the batched Cholesky failed but every single one succeeded")
+
+
+def precision_factors(cholesky: np.ndarray) -> np.ndarray:
+    """Upper-triangular P_k = L_k⁻ᵀ from lower Cholesky factors L_k, shape (K, D, D), so Σ_k⁻¹ = P_k P_kᵀ.
+
+    Each L_k⁻¹ comes from LAPACK's triangular inversion (``dtrtri``: K·D³/3 work, once per
+    parameter set): the X with L_k X = I, with no general matrix inverse.
+    """
+    precision = np.empty_like(cholesky)
+    for k, factor in enumerate(cholesky):
+        inverse, info = dtrtri(factor, lower=1)
+        if info != 0:  # pragma: no cover - a Cholesky factor has a positive diagonal
+            raise SingularCovarianceError(f"the Cholesky factor of component {k} is singular", component=k)
+        precision[k] = inverse.T
+    return precision
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,19 +163,32 @@ class GMMParams:
         bad = np.flatnonzero(asymmetry > SYMMETRY_TOLERANCE * scale)
         if bad.size:
             raise ValueError(f"covariances[{bad[0]}] is not symmetric")
-        covariances = half + half_transposed
-        cholesky = cholesky_factors(covariances)
-        identity = np.eye(n_features)
-        precision_cholesky = np.stack(
-            [solve_triangular(factor, identity, lower=True, check_finite=False).T for factor in cholesky]
-        )
+        self._store(weights, means, half + half_transposed)
 
+    @classmethod
+    def _from_m_step(cls, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray) -> GMMParams:
+        """Parameters from an M-step's own arrays, without the checks of the constructor.
+
+        For emlib's M-steps only, whose weights are N_k / Σ_n w_n, whose means and covariances
+        are finite float64 arrays of the right shapes (``params_from_moments`` checks) and whose
+        covariances are symmetric up to rounding: the arrays are taken over (not copied), the
+        weights renormalised and the covariances symmetrised exactly as the constructor does,
+        and the Cholesky factors computed (a covariance that is not positive definite still
+        raises :class:`SingularCovarianceError`).
+        """
+        params = object.__new__(cls)
+        params._store(weights / weights.sum(), means, 0.5 * covariances + 0.5 * np.swapaxes(covariances, 1, 2))
+        return params
+
+    def _store(self, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray) -> None:
+        """Factorise the (symmetric) covariances and keep every array read-only."""
+        cholesky = cholesky_factors(covariances)
         for name, value in (
             ("weights", weights),
             ("means", means),
             ("covariances", covariances),
             ("covariance_cholesky", cholesky),
-            ("precision_cholesky", precision_cholesky),
+            ("precision_cholesky", precision_factors(cholesky)),
         ):
             value.flags.writeable = False
             object.__setattr__(self, name, value)
