@@ -11,17 +11,25 @@ both are accurate against mpmath):
 - :func:`centred_moments`, :func:`diagonal_moments` — each component's mean and scatter
   (``emlib.maximization.moments_formula``), chunk by chunk, and for diagonal covariances one
   pass of matrix products with a cancellation guard;
+- :func:`component_moments` — the M-step's entry: :func:`diagonal_moments` or
+  :func:`centred_moments`, or, with numba, a compiled loop for full scatters in few dimensions;
+- :func:`compiled_posterior` — with numba, the E-step in one compiled pass over the rows (the
+  centred formula itself, for diagonal covariances and full ones in few dimensions), or numpy's
+  densities followed by a compiled Bayes' theorem;
 - :func:`scaled_recursions` — the scaled forward–backward recursions of a hidden Markov model
   (``emlib.hmm.scaled_forward_backward``), compiled with numba when the optional extra
   ``emlib[numba]`` is installed (a loop over time cannot be vectorised; numpy's per-step
   overhead is then the cost), else that numpy reference itself.
+
+The compiled loops run when numba is importable (:data:`HAVE_NUMBA`) and :data:`USE_COMPILED` is
+true; where they do not, the numpy code runs, and ``tests/test_fast.py`` runs both.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:  # the optional extra emlib[numba]: a compiled loop over time for the HMM recursions
+try:  # the optional extra emlib[numba]: compiled loops for the E-step, the moments and the HMM recursions
     import numba
 except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
@@ -30,15 +38,25 @@ __all__ = [
     "HAVE_NUMBA",
     "CANCELLATION_LIMIT",
     "CHUNK_ELEMENTS",
+    "EXPANDED_CHUNK_ENTRIES",
+    "COMPILED_MAX_FEATURES",
+    "COMPILED_SCATTER_MAX_ENTRIES",
     "GaussianDensities",
+    "SUM_BLOCK",
+    "USE_COMPILED",
     "centred_moments",
     "chunk_size",
     "chunks",
+    "compiled_posterior",
+    "component_moments",
     "diagonal_moments",
+    "expanded_moments",
     "gaussian_log_densities",
     "gaussian_posterior",
     "is_diagonal",
+    "pooled_moments",
     "row_maxima",
+    "shares_one_covariance",
     "scaled_recursions",
 ]
 
@@ -46,6 +64,21 @@ __all__ = [
 HAVE_NUMBA = numba is not None
 
 LOG_2PI = np.log(2.0 * np.pi)
+
+#: Whether the E-step and the moments take the compiled loops (numba importable); tests and
+#: ``benchmarks/performance.py`` set it to False to run the numpy path.
+USE_COMPILED = HAVE_NUMBA
+
+#: Full covariances in at most this many dimensions take the compiled E-step; beyond, the
+#: whitening is a BLAS matrix product and only Bayes' theorem is compiled (measured crossover,
+#: ``benchmarks/performance_phases.py``: the compiled E-step is 1.7x faster at D = 2, even at
+#: D = 4 and 1.6x slower at D = 8).
+COMPILED_MAX_FEATURES = 4
+
+#: Full scatters of at most this many (row, component) pairs, in at most 8 dimensions, take the
+#: compiled moments: it has no fixed cost, where :func:`expanded_moments` spends some 0.2 ms on
+#: its set-up (4x faster for 1000 rows and 2 components); on more rows the matrix products win.
+COMPILED_SCATTER_MAX_ENTRIES = 1 << 14
 
 #: Rows are processed in chunks of about this many numbers per component, so that every
 #: temporary stays in cache and no (N, D) temporary is ever allocated.
@@ -57,10 +90,15 @@ def chunk_size(n_features: int) -> int:
     return max(64, CHUNK_ELEMENTS // n_features)
 
 
-def chunks(n_rows: int, n_features: int):
-    """Consecutive row slices of chunk_size(n_features) rows."""
-    step = chunk_size(n_features)
+def chunks(n_rows: int, n_features: int, step: int | None = None):
+    """Consecutive row slices of ``step`` rows (default chunk_size(n_features))."""
+    step = chunk_size(n_features) if step is None else step
     return (slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step))
+
+
+#: The expanded (diagonal and tied) densities allocate no (K, m, D) temporary, only (K, m) ones:
+#: their chunks hold about this many entries, so that numpy's per-call overhead is amortised.
+EXPANDED_CHUNK_ENTRIES = 1 << 14
 
 
 def row_maxima(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -88,7 +126,9 @@ class GaussianDensities:
     components of a chunk in one batched matrix product, into buffers allocated once; and, for
     diagonal covariances, the expanded form Σ_d (x'_d − μ'_kd)² / σ²_kd = x'² · w_k − 2 x' · (μ'_k w_k)
     + μ'_k² · w_k about the mixture mean (two matrix products for all components), with every
-    entry whose rounding bound is not negligible recomputed from the centred deviations.
+    entry whose rounding bound is not negligible recomputed from the centred deviations. For one
+    covariance shared by every component (tied), the same expanded form in whitened coordinates:
+    each row is whitened once, y' = (x − c)ᵀP, for all components.
     """
 
     def __init__(self, params):
@@ -101,6 +141,10 @@ class GaussianDensities:
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
         self.ones = np.ones((params.n_features, 1))
         self.expanded = False
+        self.tied = not self.diagonal and shares_one_covariance(params.covariances)
+        if self.tied:
+            self._prepare_tied()
+        self.rows_per_chunk = shape[1]
         if self.diagonal:
             self.inverse_deviations = (1.0 / diagonals)[:, np.newaxis, :]  # 1/σ_kd, (K, 1, D)
             # Expanded around a reference point c near the data (the mixture mean), with x' = x − c
@@ -114,18 +158,46 @@ class GaussianDensities:
             # Extreme scales (1/σ² or μ'² w beyond float64) leave only the centred path.
             parts = (self.inverse_variances, self.scaled_means, self.mean_terms)
             self.expanded = all(np.all(np.isfinite(a)) for a in parts)
+        if self.expanded or self.tied:
+            self.rows_per_chunk = max(shape[1], EXPANDED_CHUNK_ENTRIES // params.n_components)
             # Rounding bound of the expanded sum: |error| ≤ γ (x'² · w_k + 2|x' · μ'_k w_k| + μ'_k² · w_k)
             # ≤ 2γ (x'² · w_k + μ'_k² · w_k), with γ = (D + 3) eps for D-term dot products.
             self.rounding = 2.0 * (params.n_features + 3) * np.finfo(np.float64).eps
 
+    def _prepare_tied(self) -> None:
+        """The whitened means b'_k = (μ_k − c)ᵀP about the mixture mean c, and the rounding guard's terms."""
+        params = self.params
+        factor = params.precision_cholesky[0]
+        eps = np.finfo(np.float64).eps
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            self.reference = params.weights @ params.means
+            centred_means = params.means - self.reference
+            self.whitened_means = centred_means @ factor  # b'_k, (K, D)
+            self.mean_terms = np.sum(self.whitened_means * self.whitened_means, axis=1)  # ‖b'_k‖², (K,)
+            self.mean_norms = np.sqrt(np.sum(centred_means * centred_means, axis=1))  # ‖μ'_k‖, (K,)
+            self.factor_rounding = (params.n_features + 2) * eps * np.sqrt(np.sum(factor * factor))  # γ ‖P‖_F
+        self.rounding = 2.0 * (params.n_features + 3) * eps
+        parts = (self.whitened_means, self.mean_terms, self.mean_norms, self.factor_rounding)
+        self.tied = all(np.all(np.isfinite(a)) for a in parts)  # extreme scales leave only the centred path
+
+    def chunks(self, n_rows: int):
+        """The row slices that :meth:`block` takes, in order."""
+        return chunks(n_rows, self.params.n_features, self.rows_per_chunk)
+
     def block(self, rows: np.ndarray, first_row: int = 0) -> np.ndarray:
-        """Log densities of a chunk of validated rows, shape (m, K)."""
+        """Log densities of a chunk of validated rows (at most ``rows_per_chunk``), shape (m, K).
+
+        The squared distances are computed component-major, shape (K, m): numpy's elementwise
+        passes are then over rows of m entries, not K.
+        """
         params = self.params
         size = rows.shape[0]
         centred, whitened = self.centred[:, :size], self.whitened[:, :size]
         with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN are caught below, with the row named
             if self.expanded:
                 mahalanobis = self._diagonal_mahalanobis(rows)
+            elif self.tied:
+                mahalanobis = self._tied_mahalanobis(rows)
             else:  # ‖(x_n − μ_k)ᵀ P_k‖², rows centred at μ_k first
                 np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)
                 if self.diagonal:
@@ -133,17 +205,19 @@ class GaussianDensities:
                 else:
                     np.matmul(centred, params.precision_cholesky, out=whitened)
                 whitened *= whitened
-                mahalanobis = np.matmul(whitened, self.ones)[:, :, 0].T
+                mahalanobis = np.matmul(whitened, self.ones)[:, :, 0]
         if not np.all(np.isfinite(mahalanobis)):
-            row, k = (int(index[0]) for index in np.nonzero(~np.isfinite(mahalanobis)))
+            row, k = (int(index[0]) for index in np.nonzero(~np.isfinite(mahalanobis.T)))
             raise ValueError(
                 f"X[{first_row + row}] is too far from component {k}: its squared Mahalanobis"
                 " distance overflows float64, so its density cannot be represented even in log space"
             )
-        return self.constants - 0.5 * mahalanobis
+        mahalanobis *= -0.5
+        mahalanobis += self.constants[:, np.newaxis]
+        return np.ascontiguousarray(mahalanobis.T)
 
     def _diagonal_mahalanobis(self, rows: np.ndarray) -> np.ndarray:
-        """Σ_d (x_nd − μ_kd)² / σ_kd², shape (m, K): expanded products, exact where they could cancel.
+        """Σ_d (x_nd − μ_kd)² / σ_kd², shape (K, m): expanded products, exact where they could cancel.
 
         The expanded form cancels when a point and a component are both far from the reference
         point in units of the component's width (a thin component far from the others). Every
@@ -152,22 +226,66 @@ class GaussianDensities:
         """
         params = self.params
         shifted = rows - self.reference
-        squares = (shifted * shifted) @ self.inverse_variances.T
-        mahalanobis = squares - 2.0 * (shifted @ self.scaled_means.T) + self.mean_terms
+        squares = self.inverse_variances @ (shifted * shifted).T  # x'² · w_k, (K, m)
+        mahalanobis = self.scaled_means @ shifted.T
+        mahalanobis *= -2.0
+        mahalanobis += squares
+        mahalanobis += self.mean_terms[:, np.newaxis]
         np.maximum(mahalanobis, 0.0, out=mahalanobis)
-        suspect = self.rounding * (squares + self.mean_terms) > 1e-12 * (1.0 + mahalanobis)
+        squares += self.mean_terms[:, np.newaxis]
+        squares *= self.rounding
+        suspect = squares > 1e-12 * (1.0 + mahalanobis)
         if np.any(suspect):
-            row, k = np.nonzero(suspect)
+            k, row = np.nonzero(suspect)
             deviations = rows[row] - params.means[k]
-            mahalanobis[row, k] = np.sum(deviations * deviations * self.inverse_variances[k], axis=1)
+            mahalanobis[k, row] = np.sum(deviations * deviations * self.inverse_variances[k], axis=1)
         return mahalanobis
+
+    def _tied_mahalanobis(self, rows: np.ndarray) -> np.ndarray:
+        """‖y'_n − b'_k‖² with y'_n = (x_n − c)ᵀP, shape (K, m): expanded, exact where it could cancel.
+
+        One whitening per row serves every component: ‖y'‖² − 2 y' · b'_k + ‖b'_k‖² (two matrix
+        products for all components, no (K, m, D) work). Two roundings are bounded. The
+        expanded sum's, 2γ (‖y'‖² + ‖b'_k‖²) as in :meth:`_diagonal_mahalanobis`; and the
+        whitening's: y'_n − b'_k differs from (x_n − μ_k)ᵀP by at most
+        ε_nk = γ ‖P‖_F (‖x'_n‖ + ‖μ'_k‖), so the squared norm r² by at most ε_nk (2r + ε_nk).
+        Every entry whose bound exceeds 1e-12 (1 + r²), a point and a component both far from
+        the mixture mean in units of the shared width, is recomputed from x_n − μ_k.
+        """
+        params = self.params
+        shifted = rows - self.reference
+        whitened = shifted @ params.precision_cholesky[0]  # y'_n, (m, D)
+        squares = np.einsum("md,md->m", whitened, whitened)  # ‖y'_n‖², (m,)
+        mahalanobis = self.whitened_means @ whitened.T  # (K, m)
+        mahalanobis *= -2.0
+        mahalanobis += squares
+        mahalanobis += self.mean_terms[:, np.newaxis]
+        np.maximum(mahalanobis, 0.0, out=mahalanobis)
+        errors = np.sqrt(np.einsum("md,md->m", shifted, shifted)) + self.mean_norms[:, np.newaxis]
+        errors *= self.factor_rounding  # ε_nk, (K, m)
+        bound = np.sqrt(mahalanobis)
+        bound *= 2.0
+        bound += errors
+        bound *= errors
+        bound += self.rounding * (squares + self.mean_terms[:, np.newaxis])
+        suspect = bound > 1e-12 * (1.0 + mahalanobis)
+        for k in np.flatnonzero(np.any(suspect, axis=1)):  # recomputed from x_n − μ_k, centred
+            row = np.flatnonzero(suspect[k])
+            whitened = (rows[row] - params.means[k]) @ params.precision_cholesky[0]
+            mahalanobis[k, row] = np.einsum("md,md->m", whitened, whitened)
+        return mahalanobis
+
+
+def shares_one_covariance(covariances: np.ndarray) -> bool:
+    """Whether every component has the same covariance (tied), so one whitening serves them all."""
+    return bool(np.all(covariances == covariances[0]))
 
 
 def gaussian_log_densities(X: np.ndarray, params) -> np.ndarray:
     """log N(x_n | μ_k, Σ_k) for validated inputs, shape (N, K), chunk by chunk."""
     densities = GaussianDensities(params)
     log_densities = np.empty((X.shape[0], params.n_components))
-    for rows in chunks(*X.shape):
+    for rows in densities.chunks(X.shape[0]):
         log_densities[rows] = densities.block(X[rows], rows.start)
     return log_densities
 
@@ -175,16 +293,103 @@ def gaussian_log_densities(X: np.ndarray, params) -> np.ndarray:
 def gaussian_posterior(X: np.ndarray, params, log_weights: np.ndarray, bayes) -> tuple[np.ndarray, np.ndarray]:
     """The E-step, chunk by chunk: log p(x_n | θ), shape (N,), and γ(z_nk), shape (N, K).
 
-    The densities of a chunk go through Bayes' theorem (``bayes``, ``emlib._bayes.bayes``) while
-    the chunk is in cache; the responsibilities are the only (N, K) array allocated.
+    With numba (:data:`USE_COMPILED`), one compiled pass over the rows (:func:`compiled_posterior`).
+    Otherwise the densities of a chunk go through Bayes' theorem (``bayes``,
+    ``emlib._bayes.bayes``) while the chunk is in cache; the responsibilities are the only
+    (N, K) array allocated.
     """
+    if USE_COMPILED:
+        result = compiled_posterior(X, params, log_weights)
+        if result is not None:
+            return result  # else a row the compiled pass could not represent: the numpy pass names it
     densities = GaussianDensities(params)
     log_marginals = np.empty(X.shape[0])
     responsibilities = np.empty((X.shape[0], params.n_components))
-    for rows in chunks(*X.shape):
+    for rows in densities.chunks(X.shape[0]):
         block = densities.block(X[rows], rows.start)
         log_marginals[rows], responsibilities[rows] = bayes(block, log_weights, overwrite=True, first_row=rows.start)
     return log_marginals, responsibilities
+
+
+def compiled_posterior(X: np.ndarray, params, log_weights: np.ndarray):
+    """The E-step of :func:`gaussian_posterior` by the compiled loops, or None if a row's density overflows.
+
+    Diagonal covariances, and full ones in at most COMPILED_MAX_FEATURES dimensions, take one
+    compiled pass per row (centre, whiten, square, Bayes' theorem). In more dimensions the
+    whitening is numpy's batched matrix product (BLAS does it faster than a loop) and only
+    Bayes' theorem is compiled.
+    """
+    n_rows, n_components = X.shape[0], params.n_components
+    X = np.ascontiguousarray(X)
+    diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
+    constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
+    possible = ~np.isneginf(log_weights)
+    log_marginals = np.empty(n_rows)
+    posterior = np.empty((n_rows, n_components))
+    arguments = (constants, log_weights, possible, posterior, log_marginals)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if is_diagonal(params.covariances):
+            means_t, inverse_deviations_t = (
+                np.ascontiguousarray(params.means.T),
+                np.ascontiguousarray(1.0 / diagonals.T),
+            )
+            bad = _compiled["diagonal posterior"](X, means_t, inverse_deviations_t, *arguments)
+        elif params.n_features <= COMPILED_MAX_FEATURES:
+            bad = _compiled["triangular posterior"](X, params.means, params.precision_cholesky, *arguments)
+        else:
+            densities = GaussianDensities(params)
+            if densities.tied:
+                return _compiled_tied_posterior(X, densities, *arguments)
+            for rows in densities.chunks(n_rows):
+                block = densities.block(X[rows], rows.start)  # raises, naming the row, if a density overflows
+                bad = _compiled["bayes"](block, log_weights, possible, log_marginals[rows])
+                if bad >= 0:
+                    return None
+                posterior[rows] = block
+    return None if bad >= 0 else (log_marginals, posterior)
+
+
+def _compiled_tied_posterior(X, densities, constants, log_weights, possible, posterior, log_marginals):
+    """The tied E-step: BLAS whitens each chunk once, a compiled pass does the rest (:func:`_expanded_posterior_loop`).
+
+    The expanded form and rounding guard of :meth:`GaussianDensities._tied_mahalanobis`; the rows
+    with an entry the guard flags are recomputed from x_n − μ_k, centred, then go through Bayes.
+    """
+    params = densities.params
+    factor = params.precision_cholesky[0]
+    suspect = np.zeros(X.shape[0], dtype=np.bool_)
+    for rows in densities.chunks(X.shape[0]):
+        shifted = X[rows] - densities.reference
+        whitened = shifted @ factor  # y'_n, (m, D)
+        bad = _compiled["expanded posterior"](
+            np.einsum("md,md->m", whitened, whitened),
+            whitened @ densities.whitened_means.T,
+            densities.mean_terms,
+            np.sqrt(np.einsum("md,md->m", shifted, shifted)),
+            densities.mean_norms,
+            float(densities.factor_rounding),
+            densities.rounding,
+            constants,
+            log_weights,
+            possible,
+            posterior[rows],
+            log_marginals[rows],
+            suspect[rows],
+        )
+        if bad >= 0:
+            return None
+    flagged = np.flatnonzero(suspect)
+    if flagged.size:
+        rows = X[flagged]
+        block = np.empty((flagged.size, params.n_components))
+        for k in range(params.n_components):  # ‖(x_n − μ_k)ᵀP‖², centred
+            whitened = (rows - params.means[k]) @ factor
+            block[:, k] = constants[k] - 0.5 * np.einsum("md,md->m", whitened, whitened)
+        flagged_marginals = np.empty(flagged.size)
+        if _compiled["bayes"](block, log_weights, possible, flagged_marginals) >= 0:
+            return None
+        posterior[flagged], log_marginals[flagged] = block, flagged_marginals
+    return log_marginals, posterior
 
 
 def centred_moments(X, weighted_block, counts, diagonal):
@@ -239,7 +444,7 @@ def diagonal_moments(X, weighted_block, counts, sample_weight):
     centre = (sample_weight @ X) / sample_weight.sum()  # the data's weighted mean: rows of r sum to one
     sums = np.zeros((len(counts), X.shape[1]))
     squares = np.zeros_like(sums)
-    for rows in chunks(*X.shape):
+    for rows in chunks(*X.shape, step=max(chunk_size(X.shape[1]), EXPANDED_CHUNK_ENTRIES // X.shape[1])):
         weighted, shifted = weighted_block(rows), X[rows] - centre
         sums += weighted.T @ shifted
         squares += weighted.T @ (shifted * shifted)
@@ -252,6 +457,316 @@ def diagonal_moments(X, weighted_block, counts, sample_weight):
             X, lambda rows: weighted_block(rows)[:, cancelled], counts[cancelled], diagonal=True
         )
     return means, scatter
+
+
+def expanded_moments(X, weighted_block, counts, sample_weight):
+    """Means, shape (K, D), and full scatters, shape (K, D, D): matrix products for all components, exact where needed.
+
+    The full-covariance counterpart of :func:`diagonal_moments`. About the weighted data centre c,
+    Σ_n r_nk (x_n − c) and the upper triangle of Σ_n r_nk (x_n − c)(x_n − c)ᵀ are products of the
+    responsibilities with the D and the D(D+1)/2 products of coordinates of each row, for all
+    components at once (no (K, N, D) work); S_k = Σ r (x − c)(x − c)ᵀ − N_k (μ_k − c)(μ_k − c)ᵀ.
+    A component whose variance in some feature is below CANCELLATION_LIMIT times its mean square
+    there is recomputed by :func:`centred_moments`; its off-diagonal entries, bounded by the
+    diagonal ones (Cauchy–Schwarz), then need no test of their own.
+    """
+    n_components, n_features = len(counts), X.shape[1]
+    upper_rows, upper_columns = np.triu_indices(n_features)
+    starts = np.concatenate([[0], np.cumsum(np.arange(n_features, 0, -1))])  # row i of the triangle
+    step = max(512, 2 * EXPANDED_CHUNK_ENTRIES // len(upper_rows))
+    products = np.empty((len(upper_rows), step))  # (x_i − c_i)(x_j − c_j), i ≤ j, one column per row
+    centre = (sample_weight @ X) / sample_weight.sum()
+    sums = np.zeros((n_features, n_components))
+    second = np.zeros((len(upper_rows), n_components))
+    for rows in chunks(X.shape[0], n_features, step):
+        weighted = weighted_block(rows)
+        shifted = np.ascontiguousarray((X[rows] - centre).T)  # (D, m): each product is a long row
+        size = shifted.shape[1]
+        for i in range(n_features):
+            np.multiply(shifted[i], shifted[i:], out=products[starts[i] : starts[i + 1], :size])
+        sums += shifted @ weighted
+        second += products[:, :size] @ weighted
+    offsets = (sums / counts).T  # μ_k − c, (K, D)
+    upper = second.T - counts[:, np.newaxis] * offsets[:, upper_rows] * offsets[:, upper_columns]
+    scatter = np.empty((n_components, n_features, n_features))
+    scatter[:, upper_rows, upper_columns] = upper
+    scatter[:, upper_columns, upper_rows] = upper
+    means = centre + offsets
+    diagonal = starts[:-1]  # where (i, i) sits in the triangle
+    cancelled = np.flatnonzero(np.any(~(upper[:, diagonal] >= CANCELLATION_LIMIT * second.T[:, diagonal]), axis=1))
+    if cancelled.size:
+        means[cancelled], scatter[cancelled] = centred_moments(
+            X, lambda rows: weighted_block(rows)[:, cancelled], counts[cancelled], diagonal=False
+        )
+    return means, scatter
+
+
+def component_moments(X, responsibilities, sample_weight, counts, diagonal, columns=None):
+    """Means and centred scatters of the components ``columns`` (all if None), compiled or in numpy.
+
+    The numbers of ``emlib.maximization.moments_formula`` with r_nk = w_n γ(z_nk):
+    :func:`diagonal_moments` (``diagonal``: the scatters' diagonals, shape (K, D)) or
+    :func:`expanded_moments` (shape (K, D, D)); ``counts`` are the N_k of ``columns``. With numba
+    (:data:`USE_COMPILED`), small full problems (COMPILED_SCATTER_MAX_ENTRIES) take one compiled
+    pass per pass of the formula (:func:`_full_moments_loop`): a compiled loop over the diagonal
+    sums measured slower than numpy's matrix products, so the diagonal path has none.
+    """
+    columns = np.arange(responsibilities.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
+    if USE_COMPILED and not diagonal and X.shape[0] * len(columns) <= COMPILED_SCATTER_MAX_ENTRIES and X.shape[1] <= 8:
+        means, scatter = np.empty((len(columns), X.shape[1])), np.empty((len(columns), X.shape[1], X.shape[1]))
+        _compiled["full moments"](
+            np.ascontiguousarray(X), responsibilities, sample_weight, columns, counts, means, scatter
+        )
+        return means, scatter
+    unit_weights = bool(np.all(sample_weight == 1.0))
+    every_column = len(columns) == responsibilities.shape[1]
+
+    def weighted_block(rows):  # r_nk = w_n γ(z_nk) for a chunk of rows
+        block = responsibilities[rows] if every_column else responsibilities[rows][:, columns]
+        return block if unit_weights else block * sample_weight[rows, np.newaxis]
+
+    if diagonal:
+        return diagonal_moments(X, weighted_block, counts, sample_weight)
+    return expanded_moments(X, weighted_block, counts, sample_weight)
+
+
+def pooled_moments(X, responsibilities, sample_weight, counts):
+    """The means, shape (K, D), and the pooled scatter Σ_k S_k, shape (1, D, D), for a tied covariance.
+
+    Σ_k S_k = Σ_n t_n (x_n − c)(x_n − c)ᵀ − Σ_k N_k (μ_k − c)(μ_k − c)ᵀ with t_n = w_n Σ_k γ(z_nk)
+    and c the data's weighted mean: one matrix product over the data for every component at once
+    (the scatter within the components is the total scatter less the scatter between them). The
+    difference cancels when the components are narrow compared with their spread: if, in some
+    feature, the pooled variance is below CANCELLATION_LIMIT times the total mean square, the
+    scatters are summed from :func:`component_moments` instead.
+    """
+    centre = (sample_weight @ X) / sample_weight.sum()
+    sums = np.zeros((len(counts), X.shape[1]))
+    total_scatter = np.zeros((X.shape[1], X.shape[1]))
+    ones = np.ones(responsibilities.shape[1])
+    for rows in chunks(*X.shape, step=max(chunk_size(X.shape[1]), EXPANDED_CHUNK_ENTRIES // X.shape[1])):
+        shifted = X[rows] - centre
+        weighted = shifted * sample_weight[rows, np.newaxis]
+        sums += responsibilities[rows].T @ weighted
+        total_scatter += weighted.T @ (shifted * (responsibilities[rows] @ ones)[:, np.newaxis])  # t_n = w_n Σ_k γ_nk
+    offsets = sums / counts[:, np.newaxis]  # μ_k − c
+    pooled = total_scatter - (offsets.T * counts) @ offsets
+    pooled = 0.5 * (pooled + pooled.T)
+    if np.all(np.diag(pooled) >= CANCELLATION_LIMIT * np.diag(total_scatter)):
+        return centre + offsets, pooled[np.newaxis]
+    means, scatter = component_moments(X, responsibilities, sample_weight, counts, diagonal=False)
+    return means, scatter.sum(axis=0, keepdims=True)
+
+
+# --- compiled kernels (the optional extra emlib[numba]) ------------------------------------------
+#
+# Each loop below computes, row by row and in one pass, what the numpy code above computes in
+# passes over chunks: the centred formulas themselves (no expanded form, so no rounding guard),
+# with every temporary in registers or L1 cache. Rows are summed in blocks of SUM_BLOCK, then the
+# blocks, so that rounding grows with SUM_BLOCK + N / SUM_BLOCK rather than with N.
+
+#: Rows per block of the compiled sums.
+SUM_BLOCK = 256
+
+
+def _bayes_row(log_conditional, log_prior, possible, posterior, n):
+    """Bayes' theorem for row n in place, as ``emlib._bayes.bayes``: returns log p(x_n), or NaN if undefined.
+
+    NaN (the caller then lets the numpy path name the row) if a log density is not finite.
+    """
+    n_components = log_conditional.shape[1]
+    largest = -np.inf
+    check = 0.0  # finite if and only if every log density is (they are far below float64's range)
+    for k in range(n_components):
+        value = log_conditional[n, k]
+        check += value
+        if possible[k] and value > largest:
+            largest = value
+    if not abs(check) < np.inf:
+        return np.nan
+    total = 0.0
+    for k in range(n_components):
+        probability = np.exp(log_conditional[n, k] - largest + log_prior[k])
+        posterior[n, k] = probability
+        total += probability
+    scale = 1.0 / total  # total is in [max_k π_k, K]: the largest term is π_k > 0
+    for k in range(n_components):
+        posterior[n, k] *= scale
+    return largest + np.log(total)
+
+
+def _bayes_loop(log_conditional, log_prior, possible, log_marginals):
+    """Bayes' theorem for every row, overwriting ``log_conditional`` with the posterior; −1, or the first bad row."""
+    for n in range(log_conditional.shape[0]):
+        log_marginals[n] = _bayes_row(log_conditional, log_prior, possible, log_conditional, n)
+        if np.isnan(log_marginals[n]):
+            return n
+    return -1
+
+
+def _diagonal_posterior_loop(
+    X, means_t, inverse_deviations_t, constants, log_prior, possible, posterior, log_marginals
+):
+    """The E-step for diagonal covariances: Σ_d ((x_nd − μ_kd)/σ_kd)², then Bayes; −1, or the first bad row.
+
+    ``means_t`` and ``inverse_deviations_t`` are (D, K), so that the innermost loop runs over the
+    components, contiguously and without a reduction (it vectorises).
+    """
+    n_rows, n_features = X.shape
+    n_components = means_t.shape[1]
+    mahalanobis = np.empty(n_components)
+    for n in range(n_rows):
+        mahalanobis[:] = 0.0
+        for d in range(n_features):
+            value = X[n, d]
+            for k in range(n_components):
+                whitened = (value - means_t[d, k]) * inverse_deviations_t[d, k]
+                mahalanobis[k] += whitened * whitened
+        for k in range(n_components):
+            posterior[n, k] = constants[k] - 0.5 * mahalanobis[k]
+        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
+        if np.isnan(log_marginals[n]):
+            return n
+    return -1
+
+
+def _expanded_posterior_loop(
+    quadratic,
+    cross,
+    mean_terms,
+    row_norms,
+    mean_norms,
+    factor_rounding,
+    rounding,
+    constants,
+    log_prior,
+    possible,
+    posterior,
+    log_marginals,
+    suspect,
+):
+    """The tied E-step from BLAS's products: M = ‖y'‖² − 2 y'·b'_k + ‖b'_k‖², the rounding guard, Bayes.
+
+    ``quadratic`` ‖y'_n‖² (m,), ``cross`` y'_n · b'_k (m, K); the guard of
+    ``GaussianDensities._tied_mahalanobis``. A row with an entry whose bound exceeds
+    1e-12 (1 + M) is marked in ``suspect`` and left for the caller; −1, or the first bad row.
+    """
+    n_rows, n_components = cross.shape
+    for n in range(n_rows):
+        flagged = False
+        for k in range(n_components):
+            mahalanobis = max(quadratic[n] - 2.0 * cross[n, k] + mean_terms[k], 0.0)
+            error = factor_rounding * (row_norms[n] + mean_norms[k])
+            bound = rounding * (quadratic[n] + mean_terms[k]) + error * (2.0 * np.sqrt(mahalanobis) + error)
+            if bound > 1e-12 * (1.0 + mahalanobis):
+                flagged = True
+            posterior[n, k] = constants[k] - 0.5 * mahalanobis
+        suspect[n] = flagged
+        if flagged:
+            log_marginals[n] = 0.0
+            continue
+        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
+        if np.isnan(log_marginals[n]):
+            return n
+    return -1
+
+
+def _triangular_posterior_loop(X, means, precision_cholesky, constants, log_prior, possible, posterior, log_marginals):
+    """The E-step for full covariances: ‖(x_n − μ_k)ᵀ P_k‖² with P_k upper-triangular, then Bayes; −1, or the first bad row."""
+    n_rows, n_features = X.shape
+    n_components = means.shape[0]
+    centred = np.empty(n_features)
+    whitened = np.empty(n_features)
+    for n in range(n_rows):
+        for k in range(n_components):
+            for d in range(n_features):
+                centred[d] = X[n, d] - means[k, d]
+                whitened[d] = 0.0
+            for i in range(n_features):  # whitened_j += centred_i P_ij for j ≥ i: row i of P is contiguous
+                value = centred[i]
+                for j in range(i, n_features):
+                    whitened[j] += value * precision_cholesky[k, i, j]
+            mahalanobis = 0.0
+            for j in range(n_features):
+                mahalanobis += whitened[j] * whitened[j]
+            posterior[n, k] = constants[k] - 0.5 * mahalanobis
+        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
+        if np.isnan(log_marginals[n]):
+            return n
+    return -1
+
+
+def _first_means(X, responsibilities, sample_weight, columns, counts):
+    """Pass 1 of the moments: m_k = Σ_n r_nk x_n / N_k, shape (K, D), summed in blocks of rows."""
+    n_rows, n_features = X.shape
+    n_components = len(columns)
+    first = np.zeros((n_components, n_features))
+    block = np.empty((n_components, n_features))
+    for start in range(0, n_rows, SUM_BLOCK):
+        block[:] = 0.0
+        for n in range(start, min(start + SUM_BLOCK, n_rows)):
+            for k in range(n_components):
+                weight = sample_weight[n] * responsibilities[n, columns[k]]
+                for d in range(n_features):
+                    block[k, d] += weight * X[n, d]
+        first += block
+    for k in range(n_components):
+        for d in range(n_features):
+            first[k, d] /= counts[k]
+    return first
+
+
+def _full_moments_loop(X, responsibilities, sample_weight, columns, counts, means, scatter):
+    """The corrected two-pass means and scatters of ``moments_formula``, into ``means`` (K, D) and ``scatter`` (K, D, D)."""
+    n_rows, n_features = X.shape
+    n_components = len(columns)
+    first = _first_means(X, responsibilities, sample_weight, columns, counts)
+    deviations = np.zeros((n_components, n_features))
+    deviation_block = np.empty((n_components, n_features))
+    scatter[:] = 0.0
+    scatter_block = np.empty((n_components, n_features, n_features))
+    centred = np.empty(n_features)
+    for start in range(0, n_rows, SUM_BLOCK):  # pass 2: Σ r (x − m_k) and the upper triangle of Σ r (x − m_k)(x − m_k)ᵀ
+        deviation_block[:] = 0.0
+        scatter_block[:] = 0.0
+        for n in range(start, min(start + SUM_BLOCK, n_rows)):
+            for k in range(n_components):
+                weight = sample_weight[n] * responsibilities[n, columns[k]]
+                for d in range(n_features):
+                    centred[d] = X[n, d] - first[k, d]
+                    deviation_block[k, d] += weight * centred[d]
+                for i in range(n_features):
+                    value = weight * centred[i]
+                    for j in range(i, n_features):
+                        scatter_block[k, i, j] += value * centred[j]
+        deviations += deviation_block
+        scatter += scatter_block
+    for k in range(n_components):  # μ_k = m_k + d_k, S_k = Σ r (x − m_k)(x − m_k)ᵀ − N_k d_k d_kᵀ
+        for i in range(n_features):
+            means[k, i] = first[k, i] + deviations[k, i] / counts[k]
+        for i in range(n_features):
+            for j in range(i, n_features):
+                scatter[k, i, j] -= deviations[k, i] * (deviations[k, j] / counts[k])
+                scatter[k, j, i] = scatter[k, i, j]
+
+
+def _compile(function):
+    """``function`` compiled by numba (cached on disk), allowing reassociation and fused multiply-adds only."""
+    return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(function)
+
+
+if HAVE_NUMBA:
+    _bayes_row = _compile(_bayes_row)
+    _first_means = _compile(_first_means)
+    _compiled = {
+        "bayes": _compile(_bayes_loop),
+        "diagonal posterior": _compile(_diagonal_posterior_loop),
+        "triangular posterior": _compile(_triangular_posterior_loop),
+        "expanded posterior": _compile(_expanded_posterior_loop),
+        "full moments": _compile(_full_moments_loop),
+    }
+else:  # pragma: no cover - exercised where numba is absent
+    _compiled = {}
 
 
 # --- hidden Markov models ---------------------------------------------------------------------

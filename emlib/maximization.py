@@ -146,9 +146,10 @@ def _maximization(
 ) -> GMMParams:
     """:func:`m_step` on inputs that are already validated (used inside the EM loop).
 
-    The moments are those of :func:`moments_formula`, computed chunk by chunk with no (N, D)
-    temporary (``emlib._fast.centred_moments``; for diagonal and spherical covariances one pass
-    of matrix products with a cancellation guard, ``emlib._fast.diagonal_moments``).
+    The moments are those of :func:`moments_formula`, computed with no (N, D) temporary
+    (``emlib._fast.component_moments``: compiled loops with numba; otherwise chunk by chunk in
+    numpy, and for diagonal and spherical covariances one pass of matrix products with a
+    cancellation guard).
     """
     counts = sample_weight @ responsibilities  # N_k, book eq. (soft-em-nk)
     empty = np.flatnonzero(counts <= np.finfo(np.float64).tiny)
@@ -158,17 +159,12 @@ def _maximization(
             " are undefined; re-initialise or use fewer components"
         )
     total = sample_weight.sum()
-    unit_weights = bool(np.all(sample_weight == 1.0))
-
-    def weighted_block(rows):  # r_nk = w_n γ(z_nk) for a chunk of rows
-        block = responsibilities[rows]
-        return block if unit_weights else block * sample_weight[rows, np.newaxis]
-
+    diagonal = covariance_type in ("diag", "spherical")
     with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
-        if covariance_type in ("diag", "spherical"):
-            means, scatter = _fast.diagonal_moments(X, weighted_block, counts, sample_weight)
+        if covariance_type == "tied":  # only Σ_k S_k is needed: the total scatter less the between-component one
+            means, scatter = _fast.pooled_moments(X, responsibilities, sample_weight, counts)
         else:
-            means, scatter = _fast.centred_moments(X, weighted_block, counts, diagonal=False)
+            means, scatter = _fast.component_moments(X, responsibilities, sample_weight, counts, diagonal)
     return params_from_moments(counts, means, scatter, total, covariance_type, regulariser)
 
 
@@ -183,7 +179,7 @@ def params_from_moments(
     """The M-step's parameters from each component's N_k, mean and centred scatter.
 
     ``scatter`` is S_k, shape (K, D, D), or for "diag" and "spherical" covariances its diagonal,
-    shape (K, D); ``total`` is Σ_n w_n. The covariance update of ``covariance_type`` (eqs.
+    shape (K, D), or for "tied" possibly only Σ_k S_k, shape (1, D, D); ``total`` is Σ_n w_n. The covariance update of ``covariance_type`` (eqs.
     :eq:`soft-em-sigma` to :eq:`soft-em-sigma-tied`), the regulariser's floor and the singularity
     check follow; π_k = N_k / Σ_n w_n (eq. :eq:`soft-em-pi`).
     """
@@ -193,7 +189,7 @@ def params_from_moments(
         raise ValueError("the M-step means or covariances overflow float64 (X spreads near 1e154 or beyond); rescale X")
     covariances += regulariser.floors(counts, total, covariance_type)  # eq. (soft-em-reg-covar), (soft-em-map-sigma)
     regulariser.check_not_singular(means, covariances, covariance_type)
-    return GMMParams(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
+    return GMMParams._from_m_step(counts / total, means, covariances)  # π_k = N_k / Σ_n w_n, eq. (soft-em-pi)
 
 
 def moments_formula(X: np.ndarray, responsibilities: np.ndarray, sample_weight: np.ndarray):
@@ -306,25 +302,14 @@ def _map_maximization(
     occupied = np.flatnonzero(counts > np.finfo(np.float64).tiny)
     counts[counts <= np.finfo(np.float64).tiny] = 0.0
     total = float(sample_weight.sum())
-    unit_weights = bool(np.all(sample_weight == 1.0))
     diagonal = covariance_type in ("diag", "spherical")
-
-    def weighted_block(rows):  # r_nk = w_n γ(z_nk) of the occupied components, for a chunk of rows
-        block = responsibilities[rows][:, occupied]
-        return block if unit_weights else block * sample_weight[rows, np.newaxis]
-
     centres = np.broadcast_to(prior.mean, (n_components, n_features)).copy()  # x̄_k (μ_P where N_k = 0)
     scatter = np.zeros((n_components, n_features) if diagonal else (n_components, n_features, n_features))
     with np.errstate(over="ignore", invalid="ignore"):  # checked below: an overflow is an error, not inf
         if occupied.size:
-            if diagonal:
-                centres[occupied], scatter[occupied] = _fast.diagonal_moments(
-                    X, weighted_block, counts[occupied], sample_weight
-                )
-            else:
-                centres[occupied], scatter[occupied] = _fast.centred_moments(
-                    X, weighted_block, counts[occupied], diagonal=False
-                )
+            centres[occupied], scatter[occupied] = _fast.component_moments(
+                X, responsibilities, sample_weight, counts[occupied], diagonal, columns=occupied
+            )
         pseudo = prior.weight * prior.shrinkage  # cκ
         offsets = centres - prior.mean  # d_k
         means = centres - (pseudo / (counts + pseudo))[:, np.newaxis] * offsets

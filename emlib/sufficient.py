@@ -73,13 +73,9 @@ class GaussianStatistics:
         scatter = np.zeros((n_components, n_features, n_features))
         occupied = np.flatnonzero(counts > _EMPTY)
         if occupied.size:
-
-            def weighted_block(rows):  # r_nk of the occupied components for a chunk of rows
-                return responsibilities[rows][:, occupied] * sample_weight[rows, np.newaxis]
-
             with np.errstate(over="ignore", invalid="ignore"):
-                means[occupied], scatter[occupied] = _fast.centred_moments(
-                    X, weighted_block, counts[occupied], diagonal=False
+                means[occupied], scatter[occupied] = _fast.component_moments(
+                    X, responsibilities, sample_weight, counts[occupied], False, columns=occupied
                 )
         counts = np.where(counts > _EMPTY, counts, 0.0)
         return cls(counts, means, scatter, float(sample_weight.sum()))

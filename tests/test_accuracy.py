@@ -33,6 +33,13 @@ def reference_log_likelihood(X, params):
     return total
 
 
+def mpmath_mahalanobis(x, mean, covariance):
+    """(x − μ)ᵀ Σ⁻¹ (x − μ) in 50 digits."""
+    sigma = mpmath.matrix([[mpmath.mpf(float(v)) for v in line] for line in covariance])
+    deviation = mpmath.matrix([mpmath.mpf(float(a)) - mpmath.mpf(float(b)) for a, b in zip(x, mean)])
+    return (deviation.T * mpmath.lu_solve(sigma, deviation))[0]
+
+
 def rotation(angle):
     return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
 
@@ -105,7 +112,26 @@ def test_the_rounding_guard_keeps_the_expanded_diagonal_form_exact():
     )
     exact = np.array([[np.sum((x - m) ** 2 / np.diag(c)) for m, c in zip(params.means, params.covariances)] for x in X])
     assert np.max(np.abs(unguarded - exact)[:20, 0]) > 1e-8  # the shortcut really would be wrong here
-    np.testing.assert_allclose(densities._diagonal_mahalanobis(X), exact, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(densities._diagonal_mahalanobis(X).T, exact, rtol=1e-12, atol=1e-12)
+    assert emlib.log_likelihood(X, params) == pytest.approx(float(reference_log_likelihood(X, params)), rel=1e-10)
+
+
+def test_the_rounding_guard_keeps_the_expanded_tied_form_exact():
+    # one shared, thin, correlated covariance, components far from the mixture mean in its units:
+    # ‖y'‖² − 2 y'·b' + ‖b'‖² alone cancels; the guard recomputes from x − μ_k (book eq. (gmm-density))
+    from emlib._fast import GaussianDensities
+
+    rng = np.random.default_rng(5)
+    shared = 1e-10 * np.array([[1.0, 0.6], [0.6, 2.0]])
+    params = emlib.GMMParams([0.5, 0.5], [[10.0, 10.0], [0.0, 0.0]], [shared, shared])
+    X = np.vstack([params.means[0] + 1e-5 * rng.normal(size=(20, 2)), 1e-5 * rng.normal(size=(20, 2))])
+    densities = GaussianDensities(params)
+    assert densities.tied
+    whitened = (X - densities.reference) @ params.precision_cholesky[0]
+    unguarded = np.sum(whitened**2, axis=1)[:, None] - 2 * whitened @ densities.whitened_means.T + densities.mean_terms
+    exact = np.array([[float(mpmath_mahalanobis(x, m, shared)) for m in params.means] for x in X])
+    assert np.max(np.abs(unguarded - exact) / (1 + exact)) > 1e-8  # the shortcut really would be wrong here
+    np.testing.assert_allclose(densities._tied_mahalanobis(X).T, exact, rtol=1e-12, atol=1e-12)
     assert emlib.log_likelihood(X, params) == pytest.approx(float(reference_log_likelihood(X, params)), rel=1e-10)
 
 
