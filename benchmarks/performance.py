@@ -12,9 +12,14 @@ What it measures (issue "Performance"), in one process, interleaving the two lib
    time, against the dgemm rate measured in the same run. A speed-up is reported only if the
    two log-likelihood trajectories agree to 1e-10 relative; otherwise the row says MISMATCH.
    Run single-threaded (threadpoolctl) and with the default threads.
-2. **End to end**, full covariance: ``emlib.fit_gmm`` (soft and hard, k-means++ seeding,
-   default tolerance) against ``GaussianMixture(...).fit`` with scikit-learn's defaults on the
-   same data: time to convergence, iterations and final log-likelihood.
+2. **End to end**, full covariance, at the sizes of END_TO_END_SIZES: ``emlib.fit_gmm`` (soft and
+   hard, k-means++ seeding, default tolerance) against ``GaussianMixture(...).fit`` with
+   scikit-learn's defaults on the same data: time to convergence, iterations and final
+   log-likelihood. The largest size is left out: emlib's default tolerance takes it through
+   hundreds of iterations (minutes), which would keep the benchmark from running in five minutes.
+
+emlib is timed twice per row: with its compiled loops (the optional extra emlib[numba], installed
+by requirements.txt) and with them switched off (the numpy reference path).
 
 Usage: ``make bench-performance`` or ``python benchmarks/performance.py [--quick]``. Results go to
 ``benchmarks/results/performance.json`` (read by the book's Performance appendix) and a table is
@@ -24,6 +29,7 @@ printed. ``--quick`` runs only the smallest size (a smoke test).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -38,11 +44,13 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import emlib
+from emlib import _fast
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "performance.json"
-SIZES = [(10_000, 2, 3), (100_000, 8, 8), (200_000, 32, 16)]
+SIZES = [(1_000, 2, 2), (10_000, 2, 3), (100_000, 8, 8), (200_000, 32, 16)]
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
-ITERATIONS = {10_000: 15, 100_000: 7, 200_000: 4}
+ITERATIONS = {1_000: 30, 10_000: 15, 100_000: 7, 200_000: 4}
+END_TO_END_SIZES = SIZES[:-1]
 REG_COVAR = 1e-6
 TRAJECTORY_RTOL = 1e-10
 
@@ -102,18 +110,35 @@ def _peak_bytes(function):
 
 
 class EmlibLoop:
-    """emlib's EM iteration: M-step on the current responsibilities, then the E-step."""
+    """emlib's EM iteration: M-step on the current responsibilities, then the E-step.
 
-    def __init__(self, X, start, covariance_type):
-        self.X, self.weights = X, np.ones(X.shape[0])
+    ``compiled``: whether emlib's compiled loops run (the optional extra emlib[numba]); False
+    times the numpy path, which is emlib's reference where numba is not installed.
+    """
+
+    def __init__(self, X, start, covariance_type, compiled):
+        self.X, self.weights, self.compiled = X, np.ones(X.shape[0]), compiled
         self.model = emlib.GaussianMixtureModel(covariance_type, REG_COVAR)
-        self.log_marginals, self.responsibilities = self.model.posterior(X, start)
+        with compiled_loops(compiled):
+            self.log_marginals, self.responsibilities = self.model.posterior(X, start)
         self.trajectory = [float(self.log_marginals.sum())]
 
     def iterate(self):
-        params = self.model.maximization(self.X, self.weights, self.responsibilities, None)
-        self.log_marginals, self.responsibilities = self.model.posterior(self.X, params)
+        with compiled_loops(self.compiled):
+            params = self.model.maximization(self.X, self.weights, self.responsibilities, None)
+            self.log_marginals, self.responsibilities = self.model.posterior(self.X, params)
         self.trajectory.append(float(self.log_marginals.sum()))
+
+
+@contextlib.contextmanager
+def compiled_loops(enabled):
+    """emlib's compiled loops switched on (if numba is installed) or off, for the duration."""
+    saved = _fast.USE_COMPILED
+    _fast.USE_COMPILED = enabled and _fast.HAVE_NUMBA
+    try:
+        yield
+    finally:
+        _fast.USE_COMPILED = saved
 
 
 class SklearnLoop:
@@ -144,32 +169,38 @@ class SklearnLoop:
 def per_iteration(n, d, k, covariance_type, gemm_flops):
     X = make_data(n, d, k)
     start = emlib.fit_gmm(X, k, covariance_type=covariance_type, max_iter=0, reg_covar=REG_COVAR, random_state=0).params
-    loops = {"emlib": EmlibLoop(X, start, covariance_type), "sklearn": SklearnLoop(X, start, covariance_type)}
+    loops = {
+        "sklearn": SklearnLoop(X, start, covariance_type),
+        "emlib numpy": EmlibLoop(X, start, covariance_type, False),
+    }
+    if _fast.HAVE_NUMBA:
+        loops["emlib compiled"] = EmlibLoop(X, start, covariance_type, True)
     times = {name: [] for name in loops}
-    for _ in range(ITERATIONS[n]):  # interleaved, so both see the same machine load
+    for _ in range(ITERATIONS[n]):  # interleaved, so that every loop sees the same machine load
         for name, loop in loops.items():
             times[name].append(_time(loop.iterate))
     peaks = {name: _peak_bytes(loop.iterate) for name, loop in loops.items()}
     trajectories = {name: np.array(loop.trajectory[: ITERATIONS[n] + 1]) for name, loop in loops.items()}
-    deviation = float(np.max(np.abs(trajectories["emlib"] - trajectories["sklearn"]) / np.abs(trajectories["sklearn"])))
     floor = 2.0 * n * k * d * d if covariance_type in ("full", "tied") else 2.0 * n * k * d
-    emlib_min = min(times["emlib"])
-    return {
-        "n": n,
-        "d": d,
-        "k": k,
-        "covariance_type": covariance_type,
-        "emlib_min_s": emlib_min,
-        "emlib_median_s": float(np.median(times["emlib"])),
-        "sklearn_min_s": min(times["sklearn"]),
-        "sklearn_median_s": float(np.median(times["sklearn"])),
-        "speedup_min": min(times["sklearn"]) / emlib_min if deviation <= TRAJECTORY_RTOL else None,
-        "emlib_peak_mib": peaks["emlib"] / 2**20,
-        "sklearn_peak_mib": peaks["sklearn"] / 2**20,
-        "memory_ratio": peaks["emlib"] / peaks["sklearn"],
-        "trajectory_max_rel_deviation": deviation,
-        "flop_efficiency": floor / emlib_min / gemm_flops,
-    }
+    row = {"n": n, "d": d, "k": k, "covariance_type": covariance_type}
+    row["sklearn_min_s"] = min(times["sklearn"])
+    row["sklearn_median_s"] = float(np.median(times["sklearn"]))
+    row["sklearn_peak_mib"] = peaks["sklearn"] / 2**20
+    for name in loops:
+        if name == "sklearn":
+            continue
+        key = name.replace(" ", "_")
+        deviation = float(
+            np.max(np.abs(trajectories[name] - trajectories["sklearn"]) / np.abs(trajectories["sklearn"]))
+        )
+        row[f"{key}_min_s"] = min(times[name])
+        row[f"{key}_median_s"] = float(np.median(times[name]))
+        row[f"{key}_speedup_min"] = min(times["sklearn"]) / min(times[name]) if deviation <= TRAJECTORY_RTOL else None
+        row[f"{key}_peak_mib"] = peaks[name] / 2**20
+        row[f"{key}_memory_ratio"] = peaks[name] / peaks["sklearn"]
+        row[f"{key}_trajectory_max_rel_deviation"] = deviation
+        row[f"{key}_flop_efficiency"] = floor / min(times[name]) / gemm_flops
+    return row
 
 
 def end_to_end(n, d, k):
@@ -207,15 +238,23 @@ def end_to_end(n, d, k):
 def print_table(rows, title):
     print(f"\n{title}")
     print(
-        f"{'N':>7} {'D':>3} {'K':>3} {'type':<9} {'emlib min':>10} {'med':>9} {'sklearn min':>12} {'med':>9} {'speed-up':>9} {'mem emlib':>10} {'sklearn':>9} {'ratio':>6} {'flop eff':>8}"
+        f"{'N':>7} {'D':>3} {'K':>3} {'type':<9} {'emlib':<9} {'min':>9} {'median':>9} {'sklearn min':>12} {'median':>9}"
+        f" {'speed-up':>9} {'memory':>9} {'sklearn':>9} {'ratio':>6} {'flop eff':>8}"
     )
     for r in rows:
-        speedup = f"{r['speedup_min']:.2f}x" if r["speedup_min"] is not None else "MISMATCH"
-        print(
-            f"{r['n']:>7} {r['d']:>3} {r['k']:>3} {r['covariance_type']:<9} {r['emlib_min_s'] * 1e3:>8.1f}ms"
-            f" {r['emlib_median_s'] * 1e3:>7.1f}ms {r['sklearn_min_s'] * 1e3:>10.1f}ms {r['sklearn_median_s'] * 1e3:>7.1f}ms"
-            f" {speedup:>9} {r['emlib_peak_mib']:>8.1f}Mi {r['sklearn_peak_mib']:>7.1f}Mi {r['memory_ratio']:>6.2f} {r['flop_efficiency']:>7.1%}"
-        )
+        for variant in ("compiled", "numpy"):
+            key = f"emlib_{variant}"
+            if f"{key}_min_s" not in r:
+                continue
+            speedup = r[f"{key}_speedup_min"]
+            speedup = f"{speedup:.2f}x" if speedup is not None else "MISMATCH"
+            print(
+                f"{r['n']:>7} {r['d']:>3} {r['k']:>3} {r['covariance_type']:<9} {variant:<9}"
+                f" {r[f'{key}_min_s'] * 1e3:>7.2f}ms {r[f'{key}_median_s'] * 1e3:>7.2f}ms"
+                f" {r['sklearn_min_s'] * 1e3:>10.2f}ms {r['sklearn_median_s'] * 1e3:>7.2f}ms {speedup:>9}"
+                f" {r[f'{key}_peak_mib']:>7.1f}Mi {r['sklearn_peak_mib']:>7.1f}Mi {r[f'{key}_memory_ratio']:>6.2f}"
+                f" {r[f'{key}_flop_efficiency']:>7.1%}"
+            )
 
 
 def main(argv=None) -> int:
@@ -229,14 +268,16 @@ def main(argv=None) -> int:
         "blas": blas_libraries(),
         "runs": {},
     }
-    for threads, label in ((1, "single-threaded"), (None, "default threads")):
+    # "default threads": every core, as BLAS would use by default (set explicitly, because the
+    # Makefile exports OPENBLAS_NUM_THREADS=1 for the tests and the notebooks)
+    for threads, label in ((1, "single-threaded"), (os.cpu_count(), "default threads")):
         with threadpool_limits(limits=threads):
             gemm_flops = dgemm_rate()
             rows = [per_iteration(n, d, k, ct, gemm_flops) for (n, d, k) in sizes for ct in COVARIANCE_TYPES]
         results["runs"][label] = {"dgemm_gflops": gemm_flops / 1e9, "per_iteration": rows}
         print_table(rows, f"Per EM iteration, {label} (dgemm {gemm_flops / 1e9:.1f} GFLOP/s)")
     with threadpool_limits(limits=1):
-        e2e = [row for (n, d, k) in sizes for row in end_to_end(n, d, k)]
+        e2e = [row for (n, d, k) in sizes if (n, d, k) in END_TO_END_SIZES for row in end_to_end(n, d, k)]
     results["end_to_end"] = e2e
     print("\nEnd to end, full covariance, single-threaded (emlib defaults vs scikit-learn defaults)")
     print(f"{'N':>7} {'D':>3} {'K':>3} {'method':<11} {'seconds':>8} {'iters':>6} {'log-likelihood':>18}")
@@ -247,7 +288,13 @@ def main(argv=None) -> int:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nresults written to {RESULTS}")
-    mismatches = [r for run in results["runs"].values() for r in run["per_iteration"] if r["speedup_min"] is None]
+    mismatches = [
+        (r["n"], r["covariance_type"], key)
+        for run in results["runs"].values()
+        for r in run["per_iteration"]
+        for key, value in r.items()
+        if key.endswith("_speedup_min") and value is None
+    ]
     return 1 if mismatches else 0
 
 
