@@ -134,9 +134,8 @@ class GaussianDensities:
     def __init__(self, params):
         self.params = params
         self.diagonal = is_diagonal(params.covariances)
-        # Reused for every chunk: allocating fresh (K, m, D) temporaries costs more than the arithmetic.
         shape = (params.n_components, chunk_size(params.n_features), params.n_features)
-        self.centred, self.whitened = np.empty(shape), np.empty(shape)
+        self._buffers = None  # the centred path's (K, m, D) buffers, allocated when it first runs
         diagonals = np.diagonal(params.covariance_cholesky, axis1=1, axis2=2)
         self.constants = -0.5 * (params.n_features * LOG_2PI + 2.0 * np.sum(np.log(diagonals), axis=1))
         self.ones = np.ones((params.n_features, 1))
@@ -192,13 +191,13 @@ class GaussianDensities:
         """
         params = self.params
         size = rows.shape[0]
-        centred, whitened = self.centred[:, :size], self.whitened[:, :size]
         with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN are caught below, with the row named
             if self.expanded:
                 mahalanobis = self._diagonal_mahalanobis(rows)
             elif self.tied:
                 mahalanobis = self._tied_mahalanobis(rows)
             else:  # ‖(x_n − μ_k)ᵀ P_k‖², rows centred at μ_k first
+                centred, whitened = (buffer[:, :size] for buffer in self._centred_buffers())
                 np.subtract(rows[np.newaxis], params.means[:, np.newaxis, :], out=centred)
                 if self.diagonal:
                     np.multiply(centred, self.inverse_deviations, out=whitened)
@@ -215,6 +214,13 @@ class GaussianDensities:
         mahalanobis *= -0.5
         mahalanobis += self.constants[:, np.newaxis]
         return np.ascontiguousarray(mahalanobis.T)
+
+    def _centred_buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Two (K, rows_per_chunk, D) buffers, reused for every chunk (fresh ones would cost more than the arithmetic)."""
+        if self._buffers is None:
+            shape = (self.params.n_components, self.rows_per_chunk, self.params.n_features)
+            self._buffers = (np.empty(shape), np.empty(shape))
+        return self._buffers
 
     def _diagonal_mahalanobis(self, rows: np.ndarray) -> np.ndarray:
         """Σ_d (x_nd − μ_kd)² / σ_kd², shape (K, m): expanded products, exact where they could cancel.
