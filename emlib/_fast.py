@@ -7,12 +7,15 @@ both are accurate against mpmath):
 - :func:`row_maxima` — ``values[:, columns].max(axis=1)`` (``emlib._bayes``);
 - :class:`GaussianDensities`, :func:`gaussian_log_densities`, :func:`gaussian_posterior` — the
   Gaussian log densities and the E-step (``emlib.expectation.log_density_formula``), chunk by
-  chunk with reused buffers, and for diagonal covariances an expanded form with a rounding guard;
-- :func:`centred_moments`, :func:`diagonal_moments` — each component's mean and scatter
-  (``emlib.maximization.moments_formula``), chunk by chunk, and for diagonal covariances one
-  pass of matrix products with a cancellation guard;
+  chunk with reused buffers, and for diagonal and tied covariances an expanded form about the
+  mixture mean with a rounding guard;
+- :func:`centred_moments`, :func:`diagonal_moments`, :func:`expanded_moments`,
+  :func:`pooled_moments` — each component's mean and scatter
+  (``emlib.maximization.moments_formula``): centred, chunk by chunk; and, for diagonal, full
+  and tied covariances, matrix products for all components at once about the data's centre,
+  with a cancellation guard that falls back to the centred sums;
 - :func:`component_moments` — the M-step's entry: :func:`diagonal_moments` or
-  :func:`centred_moments`, or, with numba, a compiled loop for full scatters in few dimensions;
+  :func:`expanded_moments`, or, with numba, a compiled loop for small full problems;
 - :func:`compiled_posterior` — with numba, the E-step in one compiled pass over the rows (the
   centred formula itself, for diagonal covariances and full ones in few dimensions), or numpy's
   densities followed by a compiled Bayes' theorem;
