@@ -42,6 +42,7 @@ __all__ = [
     "CANCELLATION_LIMIT",
     "CHUNK_ELEMENTS",
     "EXPANDED_CHUNK_ENTRIES",
+    "expanded_chunk_size",
     "COMPILED_MAX_FEATURES",
     "COMPILED_SCATTER_MAX_ENTRIES",
     "GaussianDensities",
@@ -102,6 +103,11 @@ def chunks(n_rows: int, n_features: int, step: int | None = None):
 #: The expanded (diagonal and tied) densities allocate no (K, m, D) temporary, only (K, m) ones:
 #: their chunks hold about this many entries, so that numpy's per-call overhead is amortised.
 EXPANDED_CHUNK_ENTRIES = 1 << 14
+
+
+def expanded_chunk_size(n_features: int) -> int:
+    """Rows per chunk for the M-step's (m, D) passes: about EXPANDED_CHUNK_ENTRIES numbers, at least chunk_size's rows."""
+    return max(chunk_size(n_features), EXPANDED_CHUNK_ENTRIES // n_features)
 
 
 def row_maxima(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -280,9 +286,14 @@ class GaussianDensities:
         suspect = bound > 1e-12 * (1.0 + mahalanobis)
         for k in np.flatnonzero(np.any(suspect, axis=1)):  # recomputed from x_n − μ_k, centred
             row = np.flatnonzero(suspect[k])
-            whitened = (rows[row] - params.means[k]) @ params.precision_cholesky[0]
-            mahalanobis[k, row] = np.einsum("md,md->m", whitened, whitened)
+            mahalanobis[k, row] = _centred_tied_mahalanobis(rows[row], params, k)
         return mahalanobis
+
+
+def _centred_tied_mahalanobis(rows: np.ndarray, params, k: int) -> np.ndarray:
+    """‖(x_n − μ_k)ᵀP‖² for the shared factor P, rows centred at μ_k first: what the tied guards fall back to."""
+    whitened = (rows - params.means[k]) @ params.precision_cholesky[0]
+    return np.einsum("md,md->m", whitened, whitened)
 
 
 def shares_one_covariance(covariances: np.ndarray) -> bool:
@@ -391,9 +402,8 @@ def _compiled_tied_posterior(X, densities, constants, log_weights, possible, pos
     if flagged.size:
         rows = X[flagged]
         block = np.empty((flagged.size, params.n_components))
-        for k in range(params.n_components):  # ‖(x_n − μ_k)ᵀP‖², centred
-            whitened = (rows - params.means[k]) @ factor
-            block[:, k] = constants[k] - 0.5 * np.einsum("md,md->m", whitened, whitened)
+        for k in range(params.n_components):
+            block[:, k] = constants[k] - 0.5 * _centred_tied_mahalanobis(rows, params, k)
         flagged_marginals = np.empty(flagged.size)
         if _compiled["bayes"](block, log_weights, possible, flagged_marginals) >= 0:
             return None
@@ -453,7 +463,7 @@ def diagonal_moments(X, weighted_block, counts, sample_weight):
     centre = (sample_weight @ X) / sample_weight.sum()  # the data's weighted mean: rows of r sum to one
     sums = np.zeros((len(counts), X.shape[1]))
     squares = np.zeros_like(sums)
-    for rows in chunks(*X.shape, step=max(chunk_size(X.shape[1]), EXPANDED_CHUNK_ENTRIES // X.shape[1])):
+    for rows in chunks(*X.shape, step=expanded_chunk_size(X.shape[1])):
         weighted, shifted = weighted_block(rows), X[rows] - centre
         sums += weighted.T @ shifted
         squares += weighted.T @ (shifted * shifted)
@@ -553,7 +563,7 @@ def pooled_moments(X, responsibilities, sample_weight, counts):
     sums = np.zeros((len(counts), X.shape[1]))
     total_scatter = np.zeros((X.shape[1], X.shape[1]))
     ones = np.ones(responsibilities.shape[1])
-    for rows in chunks(*X.shape, step=max(chunk_size(X.shape[1]), EXPANDED_CHUNK_ENTRIES // X.shape[1])):
+    for rows in chunks(*X.shape, step=expanded_chunk_size(X.shape[1])):
         shifted = X[rows] - centre
         weighted = shifted * sample_weight[rows, np.newaxis]
         sums += responsibilities[rows].T @ weighted
