@@ -15,10 +15,13 @@ both are accurate against mpmath):
   and tied covariances, matrix products for all components at once about the data's centre,
   with a cancellation guard that falls back to the centred sums;
 - :func:`component_moments` — the M-step's entry: :func:`diagonal_moments` or
-  :func:`expanded_moments`, or, with numba, a compiled loop for small full problems;
-- :func:`compiled_posterior` — with numba, the E-step in one compiled pass over the rows (the
-  centred formula itself, for diagonal covariances and full ones in few dimensions), or numpy's
-  densities followed by a compiled Bayes' theorem;
+  :func:`expanded_moments`, or, with numba, compiled loops for the diagonal sums and for small
+  full problems;
+- :func:`compiled_posterior` — with numba, the E-step in one compiled pass over blocks of rows
+  (the centred formula itself, for diagonal and full covariances), or, for a covariance shared
+  in many dimensions, BLAS's whitening followed by a compiled pass; the exponentials of Bayes'
+  theorem go four at a time through glibc's vector exp (libmvec) where it is available
+  (:data:`HAVE_VECTOR_EXP`);
 - :func:`scaled_recursions` — the scaled forward–backward recursions of a hidden Markov model
   (``emlib.hmm.scaled_forward_backward``), compiled with numba when the optional extra
   ``emlib[numba]`` is installed (a loop over time cannot be vectorised; numpy's per-step
@@ -30,6 +33,10 @@ true; where they do not, the numpy code runs, and ``tests/test_fast.py`` runs bo
 
 from __future__ import annotations
 
+import ctypes
+import platform
+import sys
+
 import numpy as np
 
 try:  # the optional extra emlib[numba]: compiled loops for the E-step, the moments and the HMM recursions
@@ -39,12 +46,15 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 
 __all__ = [
     "HAVE_NUMBA",
+    "HAVE_VECTOR_EXP",
+    "ROW_BLOCK",
     "CANCELLATION_LIMIT",
     "CHUNK_ELEMENTS",
     "EXPANDED_CHUNK_ENTRIES",
     "expanded_chunk_size",
     "COMPILED_MAX_FEATURES",
     "COMPILED_SCATTER_MAX_ENTRIES",
+    "COMPILED_DIAGONAL_MAX_FEATURES",
     "GaussianDensities",
     "SUM_BLOCK",
     "USE_COMPILED",
@@ -73,16 +83,21 @@ LOG_2PI = np.log(2.0 * np.pi)
 #: ``benchmarks/performance.py`` set it to False to run the numpy path.
 USE_COMPILED = HAVE_NUMBA
 
-#: Full covariances in at most this many dimensions take the compiled E-step; beyond, the
-#: whitening is a BLAS matrix product and only Bayes' theorem is compiled (measured crossover,
-#: ``benchmarks/performance_phases.py``: the compiled E-step is 1.7x faster at D = 2, even at
-#: D = 4 and 1.6x slower at D = 8).
+#: A covariance shared by every component (tied) in more than this many dimensions takes the
+#: expanded E-step, which whitens each row once for all components (BLAS) before a compiled pass;
+#: in fewer, the compiled centred pass is as fast (``benchmarks/performance_phases.py``: equal at
+#: D = 4, the expanded form 1.2x faster at D = 8 and 4x at D = 32).
 COMPILED_MAX_FEATURES = 4
 
 #: Full scatters of at most this many (row, component) pairs, in at most 8 dimensions, take the
 #: compiled moments: it has no fixed cost, where :func:`expanded_moments` spends some 0.2 ms on
 #: its set-up (4x faster for 1000 rows and 2 components); on more rows the matrix products win.
 COMPILED_SCATTER_MAX_ENTRIES = 1 << 14
+
+#: Diagonal moments in at most this many dimensions take the compiled sums (1.2x faster than the
+#: matrix products at (10⁵, 8, 8), equal at (2·10⁵, 16, 16)); in more, BLAS's products are faster
+#: (1.2x at (2·10⁵, 32, 16)).
+COMPILED_DIAGONAL_MAX_FEATURES = 16
 
 #: Rows are processed in chunks of about this many numbers per component, so that every
 #: temporary stays in cache and no (N, D) temporary is ever allocated.
@@ -334,10 +349,10 @@ def gaussian_posterior(X: np.ndarray, params, log_weights: np.ndarray, bayes) ->
 def compiled_posterior(X: np.ndarray, params, log_weights: np.ndarray):
     """The E-step of :func:`gaussian_posterior` by the compiled loops, or None if a row's density overflows.
 
-    Diagonal covariances, and full ones in at most COMPILED_MAX_FEATURES dimensions, take one
-    compiled pass per row (centre, whiten, square, Bayes' theorem). In more dimensions the
-    whitening is numpy's batched matrix product (BLAS does it faster than a loop) and only
-    Bayes' theorem is compiled.
+    One compiled pass over blocks of ROW_BLOCK rows (centre, whiten, square, Bayes' theorem):
+    :func:`_diagonal_posterior_loop` for diagonal covariances, :func:`_triangular_posterior_loop`
+    for full ones. A covariance shared by every component in more than COMPILED_MAX_FEATURES
+    dimensions is whitened once per row by BLAS instead (:func:`_compiled_tied_posterior`).
     """
     n_rows, n_components = X.shape[0], params.n_components
     X = np.ascontiguousarray(X)
@@ -349,23 +364,12 @@ def compiled_posterior(X: np.ndarray, params, log_weights: np.ndarray):
     arguments = (constants, log_weights, possible, posterior, log_marginals)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if is_diagonal(params.covariances):
-            means_t, inverse_deviations_t = (
-                np.ascontiguousarray(params.means.T),
-                np.ascontiguousarray(1.0 / diagonals.T),
-            )
-            bad = _compiled["diagonal posterior"](X, means_t, inverse_deviations_t, *arguments)
-        elif params.n_features <= COMPILED_MAX_FEATURES:
-            bad = _compiled["triangular posterior"](X, params.means, params.precision_cholesky, *arguments)
+            inverse_deviations = np.ascontiguousarray(1.0 / diagonals)
+            bad = _compiled["diagonal posterior"](X, params.means, inverse_deviations, *arguments)
+        elif params.n_features > COMPILED_MAX_FEATURES and GaussianDensities(params).tied:
+            return _compiled_tied_posterior(X, GaussianDensities(params), *arguments)
         else:
-            densities = GaussianDensities(params)
-            if densities.tied:
-                return _compiled_tied_posterior(X, densities, *arguments)
-            for rows in densities.chunks(n_rows):
-                block = densities.block(X[rows], rows.start)  # raises, naming the row, if a density overflows
-                bad = _compiled["bayes"](block, log_weights, possible, log_marginals[rows])
-                if bad >= 0:
-                    return None
-                posterior[rows] = block
+            bad = _compiled["triangular posterior"](X, params.means, params.precision_cholesky, *arguments)
     return None if bad >= 0 else (log_marginals, posterior)
 
 
@@ -383,7 +387,7 @@ def _compiled_tied_posterior(X, densities, constants, log_weights, possible, pos
         whitened = shifted @ factor  # y'_n, (m, D)
         bad = _compiled["expanded posterior"](
             np.einsum("md,md->m", whitened, whitened),
-            whitened @ densities.whitened_means.T,
+            densities.whitened_means @ whitened.T,
             densities.mean_terms,
             np.sqrt(np.einsum("md,md->m", shifted, shifted)),
             densities.mean_norms,
@@ -467,6 +471,11 @@ def diagonal_moments(X, weighted_block, counts, sample_weight):
         weighted, shifted = weighted_block(rows), X[rows] - centre
         sums += weighted.T @ shifted
         squares += weighted.T @ (shifted * shifted)
+    return _diagonal_moments_from_sums(X, weighted_block, counts, centre, sums, squares)
+
+
+def _diagonal_moments_from_sums(X, weighted_block, counts, centre, sums, squares):
+    """:func:`diagonal_moments` from its sums about the centre c: the means, the scatters, and the cancellation guard."""
     offsets = sums / counts[:, np.newaxis]
     scatter = squares - counts[:, np.newaxis] * offsets**2
     means = centre + offsets
@@ -526,9 +535,10 @@ def component_moments(X, responsibilities, sample_weight, counts, diagonal, colu
     The numbers of ``emlib.maximization.moments_formula`` with r_nk = w_n γ(z_nk):
     :func:`diagonal_moments` (``diagonal``: the scatters' diagonals, shape (K, D)) or
     :func:`expanded_moments` (shape (K, D, D)); ``counts`` are the N_k of ``columns``. With numba
-    (:data:`USE_COMPILED`), small full problems (COMPILED_SCATTER_MAX_ENTRIES) take one compiled
-    pass per pass of the formula (:func:`_full_moments_loop`): a compiled loop over the diagonal
-    sums measured slower than numpy's matrix products, so the diagonal path has none.
+    (:data:`USE_COMPILED`), the diagonal sums about the centre in few dimensions
+    (COMPILED_DIAGONAL_MAX_FEATURES) are one compiled pass (:func:`_diagonal_sums_loop`) before
+    the same guard, and small full problems (COMPILED_SCATTER_MAX_ENTRIES)
+    take one compiled pass per pass of the formula (:func:`_full_moments_loop`).
     """
     columns = np.arange(responsibilities.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
     if USE_COMPILED and not diagonal and X.shape[0] * len(columns) <= COMPILED_SCATTER_MAX_ENTRIES and X.shape[1] <= 8:
@@ -544,6 +554,12 @@ def component_moments(X, responsibilities, sample_weight, counts, diagonal, colu
         block = responsibilities[rows] if every_column else responsibilities[rows][:, columns]
         return block if unit_weights else block * sample_weight[rows, np.newaxis]
 
+    if diagonal and USE_COMPILED and X.shape[1] <= COMPILED_DIAGONAL_MAX_FEATURES:
+        X = np.ascontiguousarray(X)
+        centre = (sample_weight @ X) / sample_weight.sum()
+        sums, squares = np.empty((len(columns), X.shape[1])), np.empty((len(columns), X.shape[1]))
+        _compiled["diagonal sums"](X, responsibilities, sample_weight, columns, centre, sums, squares)
+        return _diagonal_moments_from_sums(X, weighted_block, counts, centre, sums, squares)
     if diagonal:
         return diagonal_moments(X, weighted_block, counts, sample_weight)
     return expanded_moments(X, weighted_block, counts, sample_weight)
@@ -579,13 +595,84 @@ def pooled_moments(X, responsibilities, sample_weight, counts):
 
 # --- compiled kernels (the optional extra emlib[numba]) ------------------------------------------
 #
-# Each loop below computes, row by row and in one pass, what the numpy code above computes in
-# passes over chunks: the centred formulas themselves (no expanded form, so no rounding guard),
-# with every temporary in registers or L1 cache. Rows are summed in blocks of SUM_BLOCK, then the
-# blocks, so that rounding grows with SUM_BLOCK + N / SUM_BLOCK rather than with N.
+# Each loop below computes, a block of rows at a time and in one pass, what the numpy code above
+# computes in passes over chunks: the centred formulas themselves (no expanded form, so no
+# rounding guard; the tied pass excepted, which takes BLAS's expanded products and their guard),
+# with every temporary in L1 cache. Rows are summed in blocks (SUM_BLOCK or ROW_BLOCK), then the
+# blocks, so that rounding grows with the block's length + N / that length rather than with N.
 
-#: Rows per block of the compiled sums.
+#: Rows per block of the compiled full moments.
 SUM_BLOCK = 256
+
+#: Rows per block of the compiled E-step and diagonal sums: the block, transposed to (D, ROW_BLOCK),
+#: and its (K, ROW_BLOCK) log densities stay in L1 cache, and the loops over its rows vectorise.
+ROW_BLOCK = 64
+
+
+def _load_vector_exp() -> bool:
+    """Whether the compiled loops can call glibc's vector exp (libmvec), which this then loads for numba.
+
+    libmvec's ``_ZGVdN4v_exp`` takes four doubles in an AVX2 register and returns their
+    exponentials, within 4 ulp (glibc's documented bound for its vector functions); numpy and
+    numba otherwise call libm's exp once per number, some 5 ns each, which is most of the
+    E-step's time. It is used only on x86-64 Linux, on a CPU with AVX2, with numba compiling for
+    this host (NUMBA_CPU_NAME unset: the register convention then holds); elsewhere libm's exp runs.
+    """
+    if numba is None or sys.platform != "linux" or platform.machine() != "x86_64":
+        return False
+    if numba.config.CPU_NAME is not None or numba.config.CPU_FEATURES is not None:
+        return False
+    import llvmlite.binding
+
+    if not llvmlite.binding.get_host_cpu_features().get("avx2", False):
+        return False
+    try:
+        ctypes.CDLL("libmvec.so.1")._ZGVdN4v_exp  # noqa: B018 - raises AttributeError if absent
+    except (OSError, AttributeError):
+        return False
+    llvmlite.binding.load_library_permanently("libmvec.so.1")
+    return True
+
+
+#: Whether the compiled loops' exponentials go four at a time through glibc's libmvec (:func:`_load_vector_exp`).
+HAVE_VECTOR_EXP = _load_vector_exp()
+
+
+def _exp4_intrinsic(typing_context, values, start):
+    """values[start : start + 4] ← exp(values[start : start + 4]), one call of libmvec's ``_ZGVdN4v_exp``."""
+    from llvmlite import ir
+    from numba.core import cgutils
+
+    if not (isinstance(values, numba.types.Array) and values.ndim == 1 and values.layout == "C"):
+        return None
+    quad = ir.VectorType(ir.DoubleType(), 4)
+
+    def codegen(context, builder, signature, arguments):
+        array = context.make_array(signature.args[0])(context, builder, arguments[0])
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [arguments[1]])
+        pointer = builder.bitcast(pointer, quad.as_pointer())
+        function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(quad, [quad]), "_ZGVdN4v_exp")
+        builder.store(builder.call(function, [builder.load(pointer, align=8)]), pointer, align=8)
+        return context.get_dummy_value()
+
+    return numba.types.void(values, numba.types.intp), codegen
+
+
+def _scalar_exp_in_place(values):
+    """values ← exp(values) for a 1-D array, by libm, one number at a time."""
+    for i in range(values.shape[0]):
+        values[i] = np.exp(values[i])
+
+
+def _vector_exp_in_place(values):
+    """values ← exp(values) for a contiguous 1-D array: four at a time by libmvec, the last few by libm."""
+    size = values.shape[0]
+    start = 0
+    while start + 4 <= size:
+        _exp4(values, start)
+        start += 4
+    for i in range(start, size):
+        values[i] = np.exp(values[i])
 
 
 def _bayes_row(log_conditional, log_prior, possible, posterior, n):
@@ -603,15 +690,66 @@ def _bayes_row(log_conditional, log_prior, possible, posterior, n):
             largest = value
     if not abs(check) < np.inf:
         return np.nan
+    row = posterior[n]
+    for k in range(n_components):
+        row[k] = (log_conditional[n, k] - largest) + log_prior[k]
+    _exp_in_place(row)
     total = 0.0
     for k in range(n_components):
-        probability = np.exp(log_conditional[n, k] - largest + log_prior[k])
-        posterior[n, k] = probability
-        total += probability
+        total += row[k]
     scale = 1.0 / total  # total is in [max_k π_k, K]: the largest term is π_k > 0
     for k in range(n_components):
-        posterior[n, k] *= scale
+        row[k] *= scale
     return largest + np.log(total)
+
+
+def _bayes_columns(log_conditional, size, log_prior, possible, posterior, log_marginals, first):
+    """Bayes' theorem for a block of rows stored component-major, as ``emlib._bayes.bayes``; −1, or ``first`` if undefined.
+
+    ``log_conditional`` is (K, m), one column per row, and is overwritten; its first ``size``
+    columns are rows ``first``, ``first + 1``, … of ``posterior`` (N, K) and ``log_marginals``
+    (N,). Every loop runs along a row of m entries (it vectorises, and the exponentials go four
+    at a time through :func:`_exp_in_place`). Returns ``first`` if a log density of the block is
+    not finite: the caller then lets the numpy path name the row.
+    """
+    n_components, width = log_conditional.shape
+    checks = np.zeros(width)  # stay 0 unless some log density is ±inf or NaN (then x · 0 is NaN)
+    largest = np.full(width, -np.inf)
+    for k in range(n_components):
+        row = log_conditional[k]
+        for i in range(width):
+            checks[i] += row[i] * 0.0
+        if possible[k]:
+            for i in range(width):
+                largest[i] = max(largest[i], row[i])
+    check = 0.0
+    for i in range(size):
+        check += checks[i]
+    if check != 0.0:
+        return first
+    totals = np.zeros(width)
+    for k in range(n_components):
+        row = log_conditional[k]
+        log_weight = log_prior[k]
+        for i in range(width):
+            row[i] = (row[i] - largest[i]) + log_weight
+        _exp_in_place(row)
+        for i in range(width):
+            totals[i] += row[i]
+    for i in range(size):  # each total is in [max_k π_k, K]: the largest term is π_k > 0
+        scale = 1.0 / totals[i]
+        log_marginals[first + i] = largest[i] + np.log(totals[i])
+        out = posterior[first + i]
+        for k in range(n_components):
+            out[k] = log_conditional[k, i] * scale
+    return -1
+
+
+def _transposed_rows(X, first, size, rows):
+    """rows[:, i] = X[first + i] for i < size: a block of rows, one feature per row of ``rows`` (D, ROW_BLOCK)."""
+    for i in range(size):
+        for d in range(X.shape[1]):
+            rows[d, i] = X[first + i, d]
 
 
 def _bayes_loop(log_conditional, log_prior, possible, log_marginals):
@@ -623,29 +761,32 @@ def _bayes_loop(log_conditional, log_prior, possible, log_marginals):
     return -1
 
 
-def _diagonal_posterior_loop(
-    X, means_t, inverse_deviations_t, constants, log_prior, possible, posterior, log_marginals
-):
-    """The E-step for diagonal covariances: Σ_d ((x_nd − μ_kd)/σ_kd)², then Bayes; −1, or the first bad row.
+def _diagonal_posterior_loop(X, means, inverse_deviations, constants, log_prior, possible, posterior, log_marginals):
+    """The E-step for diagonal covariances: Σ_d ((x_nd − μ_kd)/σ_kd)², then Bayes; −1, or the first row of a bad block.
 
-    ``means_t`` and ``inverse_deviations_t`` are (D, K), so that the innermost loop runs over the
-    components, contiguously and without a reduction (it vectorises).
+    ROW_BLOCK rows at a time, transposed, so that every inner loop runs over the block's rows
+    (contiguously, without a reduction: it vectorises); ``inverse_deviations`` is 1/σ_kd, (K, D).
     """
     n_rows, n_features = X.shape
-    n_components = means_t.shape[1]
-    mahalanobis = np.empty(n_components)
-    for n in range(n_rows):
-        mahalanobis[:] = 0.0
-        for d in range(n_features):
-            value = X[n, d]
-            for k in range(n_components):
-                whitened = (value - means_t[d, k]) * inverse_deviations_t[d, k]
-                mahalanobis[k] += whitened * whitened
+    n_components = means.shape[0]
+    rows = np.zeros((n_features, ROW_BLOCK))  # zeros: a last, partial block computes on harmless values
+    log_conditional = np.empty((n_components, ROW_BLOCK))
+    for first in range(0, n_rows, ROW_BLOCK):
+        size = min(ROW_BLOCK, n_rows - first)
+        _transposed_rows(X, first, size, rows)
         for k in range(n_components):
-            posterior[n, k] = constants[k] - 0.5 * mahalanobis[k]
-        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
-        if np.isnan(log_marginals[n]):
-            return n
+            distances = log_conditional[k]
+            distances[:] = 0.0
+            for d in range(n_features):
+                mean, scale, values = means[k, d], inverse_deviations[k, d], rows[d]
+                for i in range(ROW_BLOCK):
+                    whitened = (values[i] - mean) * scale
+                    distances[i] += whitened * whitened
+            for i in range(ROW_BLOCK):
+                distances[i] = constants[k] - 0.5 * distances[i]
+        bad = _bayes_columns(log_conditional, size, log_prior, possible, posterior, log_marginals, first)
+        if bad >= 0:
+            return bad
     return -1
 
 
@@ -666,53 +807,98 @@ def _expanded_posterior_loop(
 ):
     """The tied E-step from BLAS's products: M = ‖y'‖² − 2 y'·b'_k + ‖b'_k‖², the rounding guard, Bayes.
 
-    ``quadratic`` ‖y'_n‖² (m,), ``cross`` y'_n · b'_k (m, K); the guard of
+    ``quadratic`` ‖y'_n‖² (m,), ``cross`` y'_n · b'_k (K, m), overwritten; the guard of
     ``GaussianDensities._tied_mahalanobis``. A row with an entry whose bound exceeds
-    1e-12 (1 + M) is marked in ``suspect`` and left for the caller; −1, or the first bad row.
+    1e-12 (1 + M) is marked in ``suspect`` for the caller to recompute; −1, or 0 if a log
+    density is not finite.
     """
-    n_rows, n_components = cross.shape
-    for n in range(n_rows):
-        flagged = False
-        for k in range(n_components):
-            mahalanobis = max(quadratic[n] - 2.0 * cross[n, k] + mean_terms[k], 0.0)
-            error = factor_rounding * (row_norms[n] + mean_norms[k])
-            bound = rounding * (quadratic[n] + mean_terms[k]) + error * (2.0 * np.sqrt(mahalanobis) + error)
-            if bound > 1e-12 * (1.0 + mahalanobis):
-                flagged = True
-            posterior[n, k] = constants[k] - 0.5 * mahalanobis
-        suspect[n] = flagged
-        if flagged:
-            log_marginals[n] = 0.0
-            continue
-        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
-        if np.isnan(log_marginals[n]):
-            return n
-    return -1
+    n_components, n_rows = cross.shape
+    suspect[:] = False
+    for k in range(n_components):
+        log_conditional = cross[k]
+        for i in range(n_rows):
+            mahalanobis = max(quadratic[i] - 2.0 * log_conditional[i] + mean_terms[k], 0.0)
+            error = factor_rounding * (row_norms[i] + mean_norms[k])
+            bound = rounding * (quadratic[i] + mean_terms[k]) + error * (2.0 * np.sqrt(mahalanobis) + error)
+            suspect[i] = suspect[i] or bound > 1e-12 * (1.0 + mahalanobis)
+            log_conditional[i] = constants[k] - 0.5 * mahalanobis
+    return _bayes_columns(cross, n_rows, log_prior, possible, posterior, log_marginals, 0)
 
 
 def _triangular_posterior_loop(X, means, precision_cholesky, constants, log_prior, possible, posterior, log_marginals):
-    """The E-step for full covariances: ‖(x_n − μ_k)ᵀ P_k‖² with P_k upper-triangular, then Bayes; −1, or the first bad row."""
+    """The E-step for full covariances: ‖(x_n − μ_k)ᵀ P_k‖² with P_k upper-triangular, then Bayes; −1, or the first row of a bad block.
+
+    ROW_BLOCK rows at a time, transposed, as in :func:`_diagonal_posterior_loop`: whitened
+    coordinate j is Σ_{i ≤ j} (x_i − μ_ki) P_k,ij, computed for all the block's rows at once.
+    """
     n_rows, n_features = X.shape
     n_components = means.shape[0]
-    centred = np.empty(n_features)
-    whitened = np.empty(n_features)
-    for n in range(n_rows):
+    rows = np.zeros((n_features, ROW_BLOCK))  # zeros: a last, partial block computes on harmless values
+    centred = np.empty((n_features, ROW_BLOCK))
+    whitened = np.empty(ROW_BLOCK)
+    log_conditional = np.empty((n_components, ROW_BLOCK))
+    for first in range(0, n_rows, ROW_BLOCK):
+        size = min(ROW_BLOCK, n_rows - first)
+        _transposed_rows(X, first, size, rows)
         for k in range(n_components):
             for d in range(n_features):
-                centred[d] = X[n, d] - means[k, d]
-                whitened[d] = 0.0
-            for i in range(n_features):  # whitened_j += centred_i P_ij for j ≥ i: row i of P is contiguous
-                value = centred[i]
-                for j in range(i, n_features):
-                    whitened[j] += value * precision_cholesky[k, i, j]
-            mahalanobis = 0.0
+                mean = means[k, d]
+                for i in range(ROW_BLOCK):
+                    centred[d, i] = rows[d, i] - mean
+            distances = log_conditional[k]
+            distances[:] = 0.0
             for j in range(n_features):
-                mahalanobis += whitened[j] * whitened[j]
-            posterior[n, k] = constants[k] - 0.5 * mahalanobis
-        log_marginals[n] = _bayes_row(posterior, log_prior, possible, posterior, n)
-        if np.isnan(log_marginals[n]):
-            return n
+                whitened[:] = 0.0
+                for d in range(j + 1):
+                    factor = precision_cholesky[k, d, j]
+                    for i in range(ROW_BLOCK):
+                        whitened[i] += centred[d, i] * factor
+                for i in range(ROW_BLOCK):
+                    distances[i] += whitened[i] * whitened[i]
+            for i in range(ROW_BLOCK):
+                distances[i] = constants[k] - 0.5 * distances[i]
+        bad = _bayes_columns(log_conditional, size, log_prior, possible, posterior, log_marginals, first)
+        if bad >= 0:
+            return bad
     return -1
+
+
+def _diagonal_sums_loop(X, responsibilities, sample_weight, columns, centre, sums, squares):
+    """The sums of :func:`diagonal_moments`, Σ_n r_nk (x_n − c) and Σ_n r_nk (x_n − c)², (K, D) each, r_nk = w_n γ(z_nk).
+
+    ROW_BLOCK rows at a time, transposed: each sum over a block is a dot product along its rows
+    (it vectorises); the blocks' sums are then added.
+    """
+    n_rows, n_features = X.shape
+    n_components = len(columns)
+    shifted = np.zeros((n_features, ROW_BLOCK))  # zeros: a last, partial block adds nothing
+    shifted_squares = np.zeros((n_features, ROW_BLOCK))
+    weighted = np.zeros((n_components, ROW_BLOCK))
+    sums[:] = 0.0
+    squares[:] = 0.0
+    for first in range(0, n_rows, ROW_BLOCK):
+        size = min(ROW_BLOCK, n_rows - first)
+        for i in range(size):
+            for d in range(n_features):
+                value = X[first + i, d] - centre[d]
+                shifted[d, i] = value
+                shifted_squares[d, i] = value * value
+            for k in range(n_components):
+                weighted[k, i] = sample_weight[first + i] * responsibilities[first + i, columns[k]]
+        for i in range(size, ROW_BLOCK):
+            shifted[:, i] = 0.0
+            shifted_squares[:, i] = 0.0
+            weighted[:, i] = 0.0
+        for k in range(n_components):
+            weights = weighted[k]
+            for d in range(n_features):
+                values, values_squared = shifted[d], shifted_squares[d]
+                first_sum, second_sum = 0.0, 0.0
+                for i in range(ROW_BLOCK):
+                    first_sum += weights[i] * values[i]
+                    second_sum += weights[i] * values_squared[i]
+                sums[k, d] += first_sum
+                squares[k, d] += second_sum
 
 
 def _first_means(X, responsibilities, sample_weight, columns, counts):
@@ -775,7 +961,16 @@ def _compile(function):
 
 
 if HAVE_NUMBA:
+    _scalar_exp_in_place = _compile(_scalar_exp_in_place)
+    if HAVE_VECTOR_EXP:
+        import numba.extending
+
+        _exp4 = numba.extending.intrinsic(_exp4_intrinsic)
+        _vector_exp_in_place = _compile(_vector_exp_in_place)
+    _exp_in_place = _vector_exp_in_place if HAVE_VECTOR_EXP else _scalar_exp_in_place
     _bayes_row = _compile(_bayes_row)
+    _bayes_columns = _compile(_bayes_columns)
+    _transposed_rows = _compile(_transposed_rows)
     _first_means = _compile(_first_means)
     _compiled = {
         "bayes": _compile(_bayes_loop),
@@ -783,6 +978,7 @@ if HAVE_NUMBA:
         "triangular posterior": _compile(_triangular_posterior_loop),
         "expanded posterior": _compile(_expanded_posterior_loop),
         "full moments": _compile(_full_moments_loop),
+        "diagonal sums": _compile(_diagonal_sums_loop),
     }
 else:  # pragma: no cover - exercised where numba is absent
     _compiled = {}
