@@ -5,7 +5,7 @@ What it measures (issue "Performance"), in one process, interleaving the two lib
 1. **Per EM iteration**, for (N, D, K) in SIZES and every covariance type, from identical
    parameters with tol = 0: one iteration is one M-step followed by one E-step (the body of each
    library's fit loop: emlib's ``GaussianMixtureModel.maximization`` + ``posterior``, scikit-learn's
-   ``_m_step`` + ``_e_step``). Reported: min and median seconds per iteration over ITERATIONS
+   ``_m_step`` + ``_e_step``). Reported: min and median seconds per iteration over ``iterations(N, type)``
    iterations, the ratio sklearn / emlib, the peak memory allocated during one iteration
    (tracemalloc, which numpy reports to), and emlib's flop efficiency: the floor of
    2·N·K·D² flops (full and tied; N·K·D for diag and spherical) per iteration divided by the
@@ -50,6 +50,16 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "performance.jso
 SIZES = [(1_000, 2, 2), (10_000, 2, 3), (100_000, 8, 8), (200_000, 32, 16)]
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 ITERATIONS = {1_000: 100, 10_000: 40, 100_000: 12, 200_000: 4}  # minima over more iterations where they are cheap
+LARGEST_CHEAP_ITERATIONS = 12  # diag and spherical at the largest size: 0.2 s per scikit-learn iteration, not 1.5-4 s
+
+
+def iterations(n: int, covariance_type: str) -> int:
+    """Iterations timed per row: more where an iteration is cheap, so that the minima are steadier."""
+    if n == max(ITERATIONS) and covariance_type in ("diag", "spherical"):
+        return LARGEST_CHEAP_ITERATIONS
+    return ITERATIONS[n]
+
+
 END_TO_END_SIZES = SIZES[:-1]
 REG_COVAR = 1e-6
 TRAJECTORY_RTOL = 1e-10
@@ -176,11 +186,13 @@ def per_iteration(n, d, k, covariance_type, gemm_flops):
     if _fast.HAVE_NUMBA:
         loops["emlib compiled"] = EmlibLoop(X, start, covariance_type, True)
     times = {name: [] for name in loops}
-    for _ in range(ITERATIONS[n]):  # interleaved, so that every loop sees the same machine load
+    for _ in range(iterations(n, covariance_type)):  # interleaved, so that every loop sees the same machine load
         for name, loop in loops.items():
             times[name].append(_time(loop.iterate))
     peaks = {name: _peak_bytes(loop.iterate) for name, loop in loops.items()}
-    trajectories = {name: np.array(loop.trajectory[: ITERATIONS[n] + 1]) for name, loop in loops.items()}
+    trajectories = {
+        name: np.array(loop.trajectory[: iterations(n, covariance_type) + 1]) for name, loop in loops.items()
+    }
     floor = 2.0 * n * k * d * d if covariance_type in ("full", "tied") else 2.0 * n * k * d
     row = {"n": n, "d": d, "k": k, "covariance_type": covariance_type}
     row["sklearn_min_s"] = min(times["sklearn"])
