@@ -665,7 +665,11 @@ def _scalar_exp_in_place(values):
 
 
 def _vector_exp_in_place(values):
-    """values ← exp(values) for a contiguous 1-D array: four at a time by libmvec, the last few by libm."""
+    """values ← exp(values) for a C-contiguous 1-D array: four at a time by libmvec, the last few by libm.
+
+    numba refuses any other layout when it compiles the caller (the intrinsic loads four
+    neighbouring numbers at once).
+    """
     size = values.shape[0]
     start = 0
     while start + 4 <= size:
@@ -706,7 +710,8 @@ def _bayes_row(log_conditional, log_prior, possible, posterior, n):
 def _bayes_columns(log_conditional, size, log_prior, possible, posterior, log_marginals, first):
     """Bayes' theorem for a block of rows stored component-major, as ``emlib._bayes.bayes``; −1, or ``first`` if undefined.
 
-    ``log_conditional`` is (K, m), one column per row, and is overwritten; its first ``size``
+    ``log_conditional`` is (K, m), C-contiguous (its rows go to :func:`_exp_in_place`), one
+    column per row, and is overwritten; its first ``size``
     columns are rows ``first``, ``first + 1``, … of ``posterior`` (N, K) and ``log_marginals``
     (N,). Every loop runs along a row of m entries (it vectorises, and the exponentials go four
     at a time through :func:`_exp_in_place`). Returns ``first`` if a log density of the block is
